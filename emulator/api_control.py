@@ -1,0 +1,104 @@
+"""The emulator's own control surface: ``/healthz`` and ``/__emulator/*`` (clock, reset,
+run outcomes). Run outcomes are authorized by the run's environment key, like the public API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import http, presenters
+from .clock import ClockError, iso
+from .durations import parse_date_ms, parse_duration_ms
+from .engine import Engine
+from .errors import ApiError
+
+
+async def _optional_json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        value = http.parse_json(raw)
+    except ValueError:
+        raise ApiError(400, "Invalid JSON") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, "Request body must be a JSON object")
+    return value
+
+
+def routes(engine: Engine) -> list[Route]:
+    async def healthz(request: Request) -> Response:
+        return http.json_response({"ok": True, "now": iso(engine.clock.now_ms())})
+
+    async def clock(request: Request) -> Response:
+        if request.method == "GET":
+            await engine.tick()
+            return http.json_response({"now": iso(engine.clock.now_ms())})
+        body = await _optional_json(request)
+        try:
+            if "advance" in body:
+                amount = body["advance"]
+                if isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount >= 0:
+                    delta_ms = int(amount * 1000)
+                else:
+                    delta_ms = parse_duration_ms(amount)
+                if delta_ms is None:
+                    raise ApiError(400, f"advance must be a duration like \"1h30m\" or seconds, got {amount!r}")
+                now = await engine.advance_ms(delta_ms)
+            elif "set" in body:
+                at = parse_date_ms(body["set"]) if isinstance(body["set"], str) else None
+                if at is None:
+                    raise ApiError(400, f"set must be an ISO 8601 time, got {body['set']!r}")
+                now = await engine.set_clock_ms(at)
+            else:
+                raise ApiError(400, 'Send {"advance": "<duration>"} or {"set": "<ISO time>"}')
+        except ClockError as exc:
+            raise ApiError(400, str(exc)) from None
+        return http.json_response({"now": iso(now)})
+
+    async def reset(request: Request) -> Response:
+        await engine.reset()
+        return http.json_response({"ok": True})
+
+    async def outcome(request: Request) -> Response:
+        caller = await http.authenticate(request, engine, allow_jwt=False)
+        run_id = request.path_params["run_id"]
+        action = request.path_params["action"]
+        body = await _optional_json(request)
+        if action == "start":
+            await engine.start(run_id, env=caller.env)
+        elif action == "complete":
+            await engine.complete(run_id, body.get("output"), env=caller.env)
+        elif action == "fail":
+            error = body.get("error", {"message": "Failed"})
+            if isinstance(error, str):
+                error = {"message": error}
+            if not isinstance(error, dict):
+                raise ApiError(400, 'error must be {"message": "..."} or a string')
+            status = body.get("status", "FAILED")
+            stored = {
+                "type": "BUILT_IN_ERROR",
+                "name": str(error.get("name", "Error")),
+                "message": str(error.get("message", "")),
+                "stackTrace": str(error.get("stackTrace", "")),
+            }
+            try:
+                await engine.fail(run_id, stored, status, env=caller.env)
+            except ValueError as exc:
+                raise ApiError(400, str(exc)) from None
+        elif action == "expire":
+            await engine.expire(run_id, env=caller.env)
+        else:
+            raise ApiError(404, "Not found")
+        found = await engine.retrieve(caller.env, run_id)
+        return http.json_response(presenters.retrieve(found, engine.config.base_url))
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/__emulator/clock", clock, methods=["GET", "POST"]),
+        Route("/__emulator/reset", reset, methods=["POST"]),
+        Route("/__emulator/runs/{run_id}/{action}", outcome, methods=["POST"]),
+    ]

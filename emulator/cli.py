@@ -1,0 +1,61 @@
+"""``trigger-emulator serve``: the emulator as a local server for offline development."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__, ids
+from .config import Config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    base_url = f"http://{args.host}:{args.port}"
+    keys = list(args.key or [])
+    config = Config(
+        database=args.db,
+        strict_keys=args.strict_keys,
+        keys=keys,
+        compat=args.compat,
+        base_url=base_url,
+    )
+    key = keys[0] if keys else os.environ.get("TRIGGER_SECRET_KEY") or ids.random_key("tr_dev_")
+    if not key.startswith("tr_"):
+        key = ids.random_key("tr_dev_")
+    app = create_app(config=config, background_ticks=True)
+    print(f"trigger-emulator {__version__} listening on {base_url}", flush=True)
+    print(f"  database: {args.db}", flush=True)
+    print(f"  export TRIGGER_API_URL={base_url}", flush=True)
+    print(f"  export TRIGGER_SECRET_KEY={key}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="trigger-emulator", description="Local emulator of the Trigger.dev API")
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the API over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3030)
+    serve.add_argument("--db", default="trigger-emulator.sqlite3", help="SQLite file (':memory:' for none)")
+    serve.add_argument("--key", action="append", help="a secret key to accept (repeatable)")
+    serve.add_argument("--strict-keys", action="store_true", help="accept only the --key keys")
+    serve.add_argument("--compat", choices=["production", "docs"], default="production")
+    serve.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        try:
+            return _serve(args)
+        except KeyboardInterrupt:
+            return 0
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Settings of one emulator instance; every field has the default a test suite wants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Config:
+    #: SQLite path; ``:memory:`` keeps everything in this process.
+    database: str = ":memory:"
+    #: Only the keys in ``keys`` are accepted (401 "Invalid API key" otherwise).
+    strict_keys: bool = False
+    #: Keys known up front: ``{"tr_dev_...": "dev"}`` style is not needed, the prefix names the type.
+    keys: list[str] = field(default_factory=list)
+    #: ``production`` answers as the production server does; ``docs`` as the public docs describe.
+    compat: str = "production"
+    #: TTL given to runs in development environments when the trigger names none.
+    dev_default_ttl: str = "10m"
+    #: Base URL the emulator is reachable at (used in presigned packet URLs).
+    base_url: str = "http://127.0.0.1:3030"

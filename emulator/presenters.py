@@ -1,0 +1,103 @@
+"""Runs as the API shows them (runs.md §3): optional fields left out, never ``null``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import lifecycle, packets
+from .clock import iso
+from .engine import Retrieved
+from .records import Run, boolean_helpers
+
+
+def _locale_key(tag: str) -> tuple:
+    # JS localeCompare (ICU root collation) approximated: case-insensitive first, lower before upper.
+    return (tag.casefold(), tag.swapcase())
+
+
+def sorted_tags(tags: list[str]) -> list[str]:
+    return sorted(tags, key=_locale_key)
+
+
+def user_idempotency_key(run: Run) -> str | None:
+    """Retrieve shows the user's key (``idempotencyKeyOptions.key``), else the stored hash."""
+    options = run.idempotency_key_options
+    if options and isinstance(options.get("key"), (str, list)):
+        key = options["key"]
+        return "-".join(key) if isinstance(key, list) else key
+    return run.idempotency_key
+
+
+def common_fields(run: Run) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": run.id, "status": run.public_status, "taskIdentifier": run.task}
+    key = user_idempotency_key(run)
+    if key is not None:
+        out["idempotencyKey"] = key
+    if run.lock_to_version:
+        out["version"] = run.lock_to_version
+    out.update(boolean_helpers(run.status))
+    out["isTest"] = run.is_test
+    out["createdAt"] = iso(run.created_at)
+    out["updatedAt"] = iso(run.updated_at)
+    if run.started_at is not None:
+        out["startedAt"] = iso(run.started_at)
+    if run.completed_at is not None:
+        out["finishedAt"] = iso(run.completed_at)
+    if run.delay_until is not None:
+        out["delayedUntil"] = iso(run.delay_until)
+    if run.ttl:
+        out["ttl"] = run.ttl
+    if run.expired_at is not None:
+        out["expiredAt"] = iso(run.expired_at)
+    out["tags"] = sorted_tags(run.tags)
+    out["costInCents"] = 0
+    out["baseCostInCents"] = 0
+    out["durationMs"] = lifecycle.duration_ms(run)
+    metadata = packets.parse_metadata(run.metadata, run.metadata_type)
+    if metadata is not None:
+        out["metadata"] = metadata
+    return out
+
+
+def related_run(run: Run) -> dict[str, Any]:
+    out = common_fields(run)
+    out["depth"] = run.depth
+    out["triggerFunction"] = run.trigger_function
+    if run.batch_id:
+        out["batchId"] = run.batch_id
+    return out
+
+
+def _packet_url(base_url: str, run: Run, data: str | None) -> str:
+    return f"{base_url.rstrip('/')}/_emulator/objects/{run.env_id}/{data}"
+
+
+def retrieve(found: Retrieved, base_url: str) -> dict[str, Any]:
+    run = found.run
+    out = related_run(run)
+    if run.payload_type == packets.STORE and run.payload:
+        out["payloadPresignedUrl"] = _packet_url(base_url, run, run.payload)
+    else:
+        payload = packets.present(run.payload, run.payload_type)
+        if not packets.is_missing(payload):
+            out["payload"] = payload
+    if run.status == "COMPLETED_SUCCESSFULLY":
+        if run.output_type == packets.STORE and run.output:
+            out["outputPresignedUrl"] = _packet_url(base_url, run, run.output)
+        else:
+            output = packets.present(run.output, run.output_type)
+            if not packets.is_missing(output):
+                out["output"] = output
+    error = lifecycle.error_for_api(run.error)
+    if error is not None:
+        out["error"] = error
+    related: dict[str, Any] = {}
+    if found.root is not None:
+        related["root"] = related_run(found.root)
+    if found.parent is not None:
+        related["parent"] = related_run(found.parent)
+    related["children"] = [related_run(child) for child in found.children]
+    out["relatedRuns"] = related
+    out["attemptCount"] = run.attempt_count
+    out["attempts"] = []
+    return out

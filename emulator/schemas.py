@@ -1,0 +1,278 @@
+"""Request bodies, validated with pydantic and reported in zod's words.
+
+The real server validates with zod and reports through zod-validation-error v1
+(``Validation error: <message> at "<path>"``, issues joined by ``; ``, union alternatives by
+``, or ``). Fields use the wire's camelCase names; unknown keys are stripped as zod does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, ValidationError, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+MACHINES = ("micro", "small-1x", "small-2x", "medium-1x", "medium-2x", "large-1x", "large-2x")
+
+
+def zod_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "unknown"
+
+
+def issue(message: str, *sub: str | int) -> PydanticCustomError:
+    """A zod issue; ``sub`` extends the field's path (e.g. the index of a bad tag)."""
+    return PydanticCustomError("zod", "{m}", {"m": message, "sub": list(sub)})
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise issue(f"Expected string, received {zod_type(value)}")
+    return value
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise issue(f"Expected number, received {zod_type(value)}")
+    return value
+
+
+def _integer(value: Any) -> int:
+    _number(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise issue("Expected integer, received float")
+        value = int(value)
+    return value
+
+
+def _non_negative_integer(value: Any) -> int:
+    value = _integer(value)
+    if value < 0:
+        raise issue("Number must be greater than or equal to 0")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise issue(f"Expected boolean, received {zod_type(value)}")
+    return value
+
+
+def _max_length(limit: int):
+    def check(value: Any) -> str:
+        _string(value)
+        if len(value) > limit:
+            raise issue(f"String must contain at most {limit} character(s)")
+        return value
+
+    return check
+
+
+def _enum(*choices: str):
+    expected = " | ".join(f"'{c}'" for c in choices)
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise issue(f"Expected {expected}, received {zod_type(value)}")
+        if value not in choices:
+            raise issue(f"Invalid enum value. Expected {expected}, received '{value}'")
+        return value
+
+    return check
+
+
+_TAG_MESSAGE = "Tags must be less than 128 characters"
+
+
+def _tags(value: Any) -> str | list[str]:
+    """``string (≤128) | string[] (each ≤128)``; the count limit is a 422 checked later."""
+    if isinstance(value, str):
+        if len(value) > 128:
+            raise issue(_TAG_MESSAGE)
+        return value
+    if isinstance(value, list):
+        for index, tag in enumerate(value):
+            if not isinstance(tag, str):
+                raise issue(f"Expected string, received {zod_type(tag)}", index)
+            if len(tag) > 128:
+                raise issue(_TAG_MESSAGE, index)
+        return value
+    kind = zod_type(value)
+    raise issue(f"Expected string, received {kind}", "|", f"Expected array, received {kind}")
+
+
+def _delay(value: Any) -> Any:
+    """``z.string().or(z.coerce.date())``: JSON objects and arrays are not dates."""
+    if isinstance(value, (dict, list)):
+        raise issue(f"Expected string, received {zod_type(value)}", "|", "Invalid date")
+    return value
+
+
+def _ttl(value: Any) -> str | int:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not value.is_integer():
+            raise issue("Expected string, received number", "|", "Expected integer, received float")
+        if value < 0:
+            raise issue("Expected string, received number", "|", "Number must be greater than or equal to 0")
+        return int(value)
+    kind = zod_type(value)
+    raise issue(f"Expected string, received {kind}", "|", f"Expected number, received {kind}")
+
+
+def _string_or_number(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    kind = zod_type(value)
+    raise issue(f"Expected string, received {kind}", "|", f"Expected number, received {kind}")
+
+
+def _field(check, schema: dict[str, Any]):
+    return [PlainValidator(check), WithJsonSchema(schema)]
+
+
+Str = Annotated[str, *_field(_string, {"type": "string"})]
+Int = Annotated[int, *_field(_integer, {"type": "integer"})]
+Num = Annotated[float, *_field(_number, {"type": "number"})]
+Bool = Annotated[bool, *_field(_boolean, {"type": "boolean"})]
+Key2048 = Annotated[str, *_field(_max_length(2048), {"type": "string", "maxLength": 2048})]
+Key512 = Annotated[str, *_field(_max_length(512), {"type": "string", "maxLength": 512})]
+Machine = Annotated[str, *_field(_enum(*MACHINES), {"enum": list(MACHINES)})]
+Tags = Annotated[
+    Union[str, list[str]],
+    *_field(_tags, {"anyOf": [{"type": "string", "maxLength": 128}, {"type": "array", "items": {"type": "string", "maxLength": 128}}]}),
+]
+Delay = Annotated[Any, *_field(_delay, {"anyOf": [{"type": "string"}, {"type": "number"}]})]
+Ttl = Annotated[Union[str, int], *_field(_ttl, {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 0}]})]
+StrOrNum = Annotated[str, *_field(_string_or_number, {"anyOf": [{"type": "string"}, {"type": "number"}]})]
+
+
+class _Zod(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+
+class IdempotencyKeyOptions(_Zod):
+    key: Str
+    scope: Annotated[str, *_field(_enum("run", "attempt", "global"), {"enum": ["run", "attempt", "global"]})]
+
+
+class Debounce(_Zod):
+    key: Key512
+    delay: Str
+    mode: Annotated[str, *_field(_enum("leading", "trailing"), {"enum": ["leading", "trailing"]})] = None
+    maxDelay: Str = None
+
+
+class QueueOption(_Zod):
+    name: Str
+    concurrencyLimit: Int = None
+
+
+class TriggerOptions(_Zod):
+    payloadType: Str = None
+    payloadSize: Annotated[int, *_field(_non_negative_integer, {"type": "integer", "minimum": 0})] = None
+    idempotencyKey: Key2048 = None
+    idempotencyKeyTTL: Str = None
+    idempotencyKeyOptions: IdempotencyKeyOptions = None
+    delay: Delay = None
+    ttl: Ttl = None
+    debounce: Debounce = None
+    tags: Tags = None
+    metadata: Any = None
+    metadataType: Str = None
+    queue: QueueOption = None
+    concurrencyKey: StrOrNum = None
+    machine: Machine = None
+    maxAttempts: Int = None
+    maxDuration: Num = None
+    priority: Num = None
+    test: Bool = None
+    region: Str = None
+    lockToVersion: Str = None
+    externalDeploymentId: Str = None
+    parentRunId: Str = None
+    resumeParentOnCompletion: Bool = None
+    parentBatch: Str = None
+    dependentAttempt: Str = None
+    parentAttempt: Str = None
+    dependentBatch: Str = None
+    bulkActionId: Str = None
+
+
+class TriggerBody(_Zod):
+    payload: Any = None
+    context: Any = None
+    options: TriggerOptions = None
+
+
+class RescheduleBody(_Zod):
+    delay: Delay
+
+
+def _format_path(loc: tuple, sub: list) -> str:
+    parts: list[str | int] = [p for p in loc if not isinstance(p, str) or not p.startswith("function-")]
+    parts.extend(sub)
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _zod_message(error: dict) -> str:
+    kind = error["type"]
+    if kind == "zod":
+        return error["ctx"]["m"]
+    if kind == "missing":
+        return "Required"
+    received = zod_type(error.get("input"))
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"Expected object, received {received}"
+    if kind == "list_type":
+        return f"Expected array, received {received}"
+    return error.get("msg", "Invalid input")
+
+
+def validation_message(exc: ValidationError) -> str:
+    """zod-validation-error v1's ``toString()`` for the issues of ``exc``."""
+    messages = []
+    for error in exc.errors(include_url=False):
+        sub = list(error.get("ctx", {}).get("sub", [])) if error["type"] == "zod" else []
+        if "|" in sub:
+            # a union: each alternative reports its own message at the same path
+            split = sub.index("|")
+            first, rest = sub[:split], sub[split + 1 :]
+            alternatives = [error["ctx"]["m"], *rest]
+            path = _format_path(tuple(error["loc"]), first)
+            suffix = f' at "{path}"' if path else ""
+            messages.append(", or ".join(f"{m}{suffix}" for m in alternatives))
+            continue
+        path = _format_path(tuple(error["loc"]), sub)
+        message = _zod_message(error)
+        messages.append(f'{message} at "{path}"' if path else message)
+    return "Validation error: " + "; ".join(messages)
+
+
+def validate(model: type[BaseModel], data: Any):
+    """Parse ``data`` into ``model``; ValueError carries the zod-style message."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(validation_message(exc)) from None

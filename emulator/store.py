@@ -1,0 +1,270 @@
+"""The only module that speaks SQL.
+
+One aiosqlite connection per emulator. Every operation runs inside ``Store.transaction()``,
+which holds an asyncio lock (so concurrent requests in this process never interleave on the
+connection) and a ``BEGIN IMMEDIATE`` write lock (so two server processes on one file take
+turns). Uniqueness rules that matter are unique indexes, so they hold across processes too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sqlite3
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Iterable
+
+import aiosqlite
+
+from .records import Environment, Run
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS environments (
+    id TEXT PRIMARY KEY,
+    api_key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    branch TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    UNIQUE (api_key, branch)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    env_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    payload TEXT, payload_type TEXT NOT NULL,
+    metadata TEXT, metadata_type TEXT NOT NULL,
+    seed_metadata TEXT, seed_metadata_type TEXT NOT NULL,
+    options TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    idempotency_key TEXT, idempotency_key_expires_at INTEGER, idempotency_key_options TEXT,
+    queue TEXT NOT NULL, concurrency_key TEXT, machine TEXT,
+    max_attempts INTEGER, max_duration INTEGER, priority_ms INTEGER NOT NULL,
+    is_test INTEGER NOT NULL, lock_to_version TEXT,
+    ttl TEXT, delay_until INTEGER, queued_at INTEGER, expire_at INTEGER, expired_at INTEGER,
+    started_at INTEGER, completed_at INTEGER, attempt_count INTEGER NOT NULL,
+    output TEXT, output_type TEXT NOT NULL, error TEXT,
+    batch_id TEXT, batch_index INTEGER,
+    parent_id TEXT, root_id TEXT, depth INTEGER NOT NULL, trigger_function TEXT NOT NULL,
+    debounce_key TEXT,
+    due_at INTEGER,
+    events TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency
+    ON runs (env_id, task, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_due ON runs (due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_env_created ON runs (env_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_id) WHERE parent_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS debounces (
+    env_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    key TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (env_id, task, key)
+);
+CREATE TABLE IF NOT EXISTS objects (
+    env_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_type TEXT,
+    data BLOB,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (env_id, path)
+);
+"""
+
+_RUN_FIELDS = [f.name for f in dataclasses.fields(Run)]
+_RUN_JSON = {"options", "tags", "idempotency_key_options", "error", "events"}
+_RUN_BOOL = {"is_test"}
+_RUN_COLUMNS = [name for name in _RUN_FIELDS if name != "seq"]
+_INSERT_RUN = "INSERT INTO runs ({}) VALUES ({})".format(
+    ", ".join(_RUN_COLUMNS), ", ".join("?" for _ in _RUN_COLUMNS)
+)
+_UPDATE_RUN = "UPDATE runs SET {} WHERE id = ?".format(", ".join(f"{c} = ?" for c in _RUN_COLUMNS if c != "id"))
+_SELECT_RUN = "SELECT seq, {} FROM runs".format(", ".join(_RUN_COLUMNS))
+
+
+class Duplicate(Exception):
+    """A unique index refused a row (e.g. an idempotency key another writer just claimed)."""
+
+
+def _run_values(run: Run, columns: Iterable[str]) -> list[Any]:
+    out = []
+    for name in columns:
+        value = getattr(run, name)
+        if name in _RUN_JSON:
+            value = None if value is None else json.dumps(value, separators=(",", ":"))
+        elif name in _RUN_BOOL:
+            value = int(bool(value))
+        out.append(value)
+    return out
+
+
+def _run_from_row(row: sqlite3.Row | tuple) -> Run:
+    values = dict(zip(["seq", *_RUN_COLUMNS], row))
+    for name in _RUN_JSON:
+        raw = values[name]
+        values[name] = None if raw is None else json.loads(raw)
+    for name in _RUN_BOOL:
+        values[name] = bool(values[name])
+    return Run(**values)
+
+
+class Store:
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        if self._conn is not None:
+            return
+        self._lock = asyncio.Lock()  # bind to the loop that opens the store
+        conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=30)
+        await conn.execute("PRAGMA busy_timeout = 30000")
+        if self.path != ":memory:" and not self.path.startswith("file::memory:"):
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = FULL")
+        await conn.executescript(_SCHEMA)
+        self._conn = conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator["Tx"]:
+        if self._conn is None:
+            raise RuntimeError("store is not open")
+        async with self._lock:
+            conn = self._conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(conn)
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+
+class Tx:
+    """SQL statements, usable only inside ``Store.transaction()``."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> tuple | None:
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    # -- environments -------------------------------------------------------------------
+    async def environment(self, api_key: str, branch: str | None) -> Environment | None:
+        row = await self._one(
+            "SELECT id, api_key, type, branch, created_at FROM environments WHERE api_key = ? AND branch = ?",
+            (api_key, branch or ""),
+        )
+        return None if row is None else Environment(row[0], row[1], row[2], row[3] or None, row[4])
+
+    async def environment_by_id(self, env_id: str) -> Environment | None:
+        row = await self._one("SELECT id, api_key, type, branch, created_at FROM environments WHERE id = ?", (env_id,))
+        return None if row is None else Environment(row[0], row[1], row[2], row[3] or None, row[4])
+
+    async def environments(self) -> list[Environment]:
+        rows = await self._all("SELECT id, api_key, type, branch, created_at FROM environments ORDER BY created_at, id")
+        return [Environment(r[0], r[1], r[2], r[3] or None, r[4]) for r in rows]
+
+    async def insert_environment(self, env: Environment) -> None:
+        await self._conn.execute(
+            "INSERT OR IGNORE INTO environments (id, api_key, type, branch, created_at) VALUES (?, ?, ?, ?, ?)",
+            (env.id, env.api_key, env.type, env.branch or "", env.created_at),
+        )
+
+    # -- runs ---------------------------------------------------------------------------
+    async def insert_run(self, run: Run) -> None:
+        try:
+            cursor = await self._conn.execute(_INSERT_RUN, _run_values(run, _RUN_COLUMNS))
+        except sqlite3.IntegrityError as exc:
+            raise Duplicate(str(exc)) from exc
+        run.seq = cursor.lastrowid
+        await cursor.close()
+
+    async def update_run(self, run: Run) -> None:
+        columns = [c for c in _RUN_COLUMNS if c != "id"]
+        try:
+            await self._conn.execute(_UPDATE_RUN, [*_run_values(run, columns), run.id])
+        except sqlite3.IntegrityError as exc:
+            raise Duplicate(str(exc)) from exc
+
+    async def run(self, env_id: str, run_id: str) -> Run | None:
+        row = await self._one(_SELECT_RUN + " WHERE id = ? AND env_id = ?", (run_id, env_id))
+        return None if row is None else _run_from_row(row)
+
+    async def run_anywhere(self, run_id: str) -> Run | None:
+        row = await self._one(_SELECT_RUN + " WHERE id = ?", (run_id,))
+        return None if row is None else _run_from_row(row)
+
+    async def run_by_idempotency_key(self, env_id: str, task: str, key: str) -> Run | None:
+        row = await self._one(
+            _SELECT_RUN + " WHERE env_id = ? AND task = ? AND idempotency_key = ?", (env_id, task, key)
+        )
+        return None if row is None else _run_from_row(row)
+
+    async def children(self, parent_id: str) -> list[Run]:
+        rows = await self._all(_SELECT_RUN + " WHERE parent_id = ? ORDER BY seq", (parent_id,))
+        return [_run_from_row(r) for r in rows]
+
+    async def due_runs(self, now_ms: int, limit: int = 200) -> list[Run]:
+        rows = await self._all(
+            _SELECT_RUN + " WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, seq LIMIT ?", (now_ms, limit)
+        )
+        return [_run_from_row(r) for r in rows]
+
+    async def next_due_at(self) -> int | None:
+        row = await self._one("SELECT MIN(due_at) FROM runs WHERE due_at IS NOT NULL")
+        return None if row is None else row[0]
+
+    async def all_runs(self, env_ids: list[str] | None = None) -> list[Run]:
+        if env_ids is None:
+            rows = await self._all(_SELECT_RUN + " ORDER BY seq")
+        else:
+            marks = ", ".join("?" for _ in env_ids)
+            rows = await self._all(_SELECT_RUN + f" WHERE env_id IN ({marks}) ORDER BY seq", env_ids)
+        return [_run_from_row(r) for r in rows]
+
+    # -- debounce -----------------------------------------------------------------------
+    async def debounced_run_id(self, env_id: str, task: str, key: str) -> str | None:
+        row = await self._one("SELECT run_id FROM debounces WHERE env_id = ? AND task = ? AND key = ?", (env_id, task, key))
+        return None if row is None else row[0]
+
+    async def set_debounce(self, env_id: str, task: str, key: str, run_id: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO debounces (env_id, task, key, run_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (env_id, task, key) DO UPDATE SET run_id = excluded.run_id",
+            (env_id, task, key, run_id),
+        )
+
+    # -- objects (packets) --------------------------------------------------------------
+    async def put_object(self, env_id: str, path: str, content_type: str | None, data: bytes, at: int) -> None:
+        await self._conn.execute(
+            "INSERT INTO objects (env_id, path, content_type, data, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (env_id, path) DO UPDATE SET content_type = excluded.content_type, data = excluded.data",
+            (env_id, path, content_type, data, at),
+        )
+
+    async def get_object(self, env_id: str, path: str) -> tuple[str | None, bytes] | None:
+        row = await self._one("SELECT content_type, data FROM objects WHERE env_id = ? AND path = ?", (env_id, path))
+        return None if row is None else (row[0], bytes(row[1] or b""))
+
+    # -- whole state --------------------------------------------------------------------
+    async def wipe(self) -> None:
+        for table in ("runs", "debounces", "objects", "environments"):
+            await self._conn.execute(f"DELETE FROM {table}")

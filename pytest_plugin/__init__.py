@@ -1,0 +1,1 @@
+"""The pytest plugin of trigger-emulator (registered through the ``pytest11`` entry point)."""

@@ -1,0 +1,1 @@
+"""pytest plugin entry point; the fixtures arrive with the plugin issue."""
