@@ -13,6 +13,7 @@ _PART = re.compile(r"(\d+)(w|d|hr|h|m|s)")
 _UNIT_MS = {"w": 604_800_000, "d": 86_400_000, "hr": 3_600_000, "h": 3_600_000, "m": 60_000, "s": 1000}
 _IDEMPOTENCY_TTL = re.compile(r"^(\d+)([smhd])$")
 IDEMPOTENCY_DEFAULT_TTL_MS = 30 * 86_400_000
+_MAX_DATE_MS = 8_640_000_000_000_000
 
 
 def parse_duration_ms(value: object) -> int | None:
@@ -31,7 +32,8 @@ def parse_duration_ms(value: object) -> int | None:
             continue
         seen.add(key)
         total += int(amount) * _UNIT_MS[unit]
-    return total
+    # JS Dates end at 8.64e15 ms; a longer duration can only make an invalid date.
+    return total if total <= _MAX_DATE_MS else None
 
 
 def stringify_duration(seconds: int | float) -> str | None:
@@ -92,7 +94,7 @@ def resolve_delay(value: object, now_ms: int) -> int | None:
     if at is not None:
         return at if at > now_ms else None
     duration = parse_duration_ms(value)
-    if duration is None:
+    if duration is None or now_ms + duration > _MAX_DATE_MS:
         return None
     return now_ms + duration
 
@@ -102,5 +104,5 @@ def idempotency_ttl_ms(value: object) -> int:
     if isinstance(value, str):
         match = _IDEMPOTENCY_TTL.match(value)
         if match:
-            return int(match.group(1)) * _UNIT_MS[match.group(2)]
+            return min(int(match.group(1)) * _UNIT_MS[match.group(2)], _MAX_DATE_MS // 2)
     return IDEMPOTENCY_DEFAULT_TTL_MS

@@ -160,7 +160,7 @@ def prepare(
         queue=queue_name(options, task),
         concurrency_key=options.concurrencyKey,
         machine=options.machine,
-        max_attempts=options.maxAttempts,
+        max_attempts=None if options.maxAttempts is None else max(min(options.maxAttempts, _INT4_MAX), -_INT4_MAX - 1),
         max_duration=max_duration,
         priority_ms=priority_ms,
         is_test=bool(options.test),
