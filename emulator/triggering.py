@@ -96,7 +96,7 @@ def validate_debounce(debounce: Debounce, delay_option: Any, now: int) -> int:
                 "maxDelay bounds how long a run can be pushed back in total."
             )
     initial = resolve_delay(delay_option if delay_option is not None else d, now)
-    if initial is None:
+    if initial is None or initial <= now:
         raise Unprocessable(f"Debounce requires a valid delay duration. Provided: {d}")
     return initial
 
