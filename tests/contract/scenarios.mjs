@@ -1,0 +1,110 @@
+// Drives the official @trigger.dev/sdk against a running emulator and prints one JSON result.
+// Usage: TRIGGER_API_URL=... TRIGGER_SECRET_KEY=... node scenarios.mjs <scenario>
+import { configure, runs, tasks } from "@trigger.dev/sdk";
+
+const baseURL = process.env.TRIGGER_API_URL;
+const accessToken = process.env.TRIGGER_SECRET_KEY;
+configure({ baseURL, accessToken });
+
+async function control(path, body) {
+  const res = await fetch(`${baseURL}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+const scenarios = {
+  async trigger_all_options() {
+    const handle = await tasks.trigger(
+      "email-sender",
+      { to: "a@example.com", when: new Date("2025-01-01T00:00:00Z"), n: 1 },
+      {
+        queue: "emails",
+        concurrencyKey: "user-1",
+        delay: "5m",
+        ttl: 3600,
+        idempotencyKey: "order-42",
+        idempotencyKeyTTL: "1h",
+        tags: ["user:1", "a"],
+        maxAttempts: 3,
+        maxDuration: 600,
+        metadata: { source: "contract" },
+        machine: "small-2x",
+        priority: 10,
+      },
+    );
+    const again = await tasks.trigger("email-sender", { other: true }, { idempotencyKey: "order-42" });
+    const run = await runs.retrieve(handle.id);
+    const plain = await tasks.trigger("plain-task", "just text");
+    const plainRun = await runs.retrieve(plain.id);
+    return { handle, againId: again.id, run, plainRun };
+  },
+
+  async delay_and_clock() {
+    const handle = await tasks.trigger("later", { x: 1 }, { delay: "1h" });
+    const before = await runs.retrieve(handle.id);
+    await control("/__emulator/clock", { advance: "1h" });
+    const after = await runs.retrieve(handle.id);
+    return { before, after };
+  },
+
+  async reschedule_cancel_replay() {
+    const delayed = await tasks.trigger("later", { x: 1 }, { delay: "1h" });
+    const rescheduled = await runs.reschedule(delayed.id, { delay: "3h" });
+    const c1 = await runs.cancel(delayed.id);
+    const c2 = await runs.cancel(delayed.id);
+    const canceled = await runs.retrieve(delayed.id);
+    const replayed = await runs.replay(delayed.id);
+    const replayRun = await runs.retrieve(replayed.id);
+    return { rescheduled, c1, c2, canceled, replayed, replayRun };
+  },
+
+  async outcomes() {
+    const ok = await tasks.trigger("work", { x: 1 });
+    await control(`/__emulator/runs/${ok.id}/start`);
+    await control(`/__emulator/runs/${ok.id}/complete`, { output: { done: true } });
+    const completed = await runs.poll(ok.id, { pollIntervalMs: 10 });
+    const bad = await tasks.trigger("work", { x: 2 });
+    await control(`/__emulator/runs/${bad.id}/fail`, { error: { message: "boom" } });
+    const failed = await runs.retrieve(bad.id);
+    return { completed, failed };
+  },
+
+  async errors() {
+    const out = {};
+    try {
+      await tasks.trigger("t", {}, { tags: Array.from({ length: 11 }, (_, i) => `t${i}`) });
+    } catch (e) {
+      out.tooManyTags = { name: e.constructor.name, status: e.status, message: e.message };
+    }
+    try {
+      await runs.retrieve("run_cdoesnotexist000000000000", { retry: { maxAttempts: 1 } });
+    } catch (e) {
+      out.missing = { name: e.constructor.name, status: e.status, message: e.message };
+    }
+    try {
+      await tasks.trigger("t", {}, { machine: "huge" });
+    } catch (e) {
+      out.badMachine = { name: e.constructor.name, status: e.status, message: e.message };
+    }
+    return out;
+  },
+};
+
+const name = process.argv[2];
+const scenario = scenarios[name];
+if (!scenario) {
+  console.error(`unknown scenario ${name}; one of: ${Object.keys(scenarios).join(", ")}`);
+  process.exit(2);
+}
+try {
+  const result = await scenario();
+  process.stdout.write(JSON.stringify({ ok: true, result }));
+} catch (error) {
+  process.stdout.write(
+    JSON.stringify({ ok: false, error: { name: error?.constructor?.name, message: String(error?.message ?? error), stack: String(error?.stack ?? "") } }),
+  );
+}

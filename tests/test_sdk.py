@@ -1,0 +1,76 @@
+"""The official Node SDK (@trigger.dev/sdk 4.8.3) against ``trigger-emulator serve``."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CONTRACT = Path(__file__).parent / "contract"
+
+_HAVE_SDK = shutil.which("node") is not None and (CONTRACT / "node_modules" / "@trigger.dev" / "sdk").exists()
+# In CI a missing SDK is a failure, not a skip: scripts/test.sh installs it.
+pytestmark = pytest.mark.skipif(
+    not _HAVE_SDK and not os.environ.get("CI"),
+    reason="needs node and `npm ci` in tests/contract (scripts/test.sh installs both)",
+)
+
+
+def sdk(server, scenario):
+    env = {**os.environ, "TRIGGER_API_URL": server.url, "TRIGGER_SECRET_KEY": server.key}
+    done = subprocess.run(
+        ["node", "scenarios.mjs", scenario], cwd=CONTRACT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["ok"], out["error"]
+    return out["result"]
+
+
+def test_trigger_with_every_option_and_retrieve(server):
+    result = sdk(server, "trigger_all_options")
+    handle, run = result["handle"], result["run"]
+    assert handle["id"].startswith("run_") and handle["publicAccessToken"].count(".") == 2
+    assert result["againId"] == handle["id"]  # idempotent repeat
+    assert run["status"] == "DELAYED" and run["taskIdentifier"] == "email-sender"
+    assert run["payload"] == {"to": "a@example.com", "when": "2025-01-01T00:00:00.000Z", "n": 1}
+    assert run["idempotencyKey"] == "order-42" and run["ttl"] == "1h"
+    assert run["tags"] == ["a", "user:1"] and run["metadata"] == {"source": "contract"}
+    assert result["plainRun"]["payload"] == "just text" and result["plainRun"]["ttl"] == "10m"
+
+
+def test_delayed_run_is_queued_after_the_clock_moves(server):
+    result = sdk(server, "delay_and_clock")
+    before, after = result["before"], result["after"]
+    assert before["status"] == "DELAYED" and before["isQueued"] is True
+    from datetime import datetime, timedelta
+
+    created = datetime.fromisoformat(before["createdAt"].replace("Z", "+00:00"))
+    delayed = datetime.fromisoformat(before["delayedUntil"].replace("Z", "+00:00"))
+    assert timedelta(minutes=59, seconds=59) <= delayed - created <= timedelta(hours=1, seconds=1)
+    assert after["status"] == "QUEUED"
+
+
+def test_reschedule_cancel_twice_and_replay(server):
+    result = sdk(server, "reschedule_cancel_replay")
+    assert result["rescheduled"]["status"] == "DELAYED"
+    assert result["c1"] == result["c2"] == {"id": result["canceled"]["id"]}
+    assert result["canceled"]["status"] == "CANCELED" and result["canceled"]["isCancelled"] is True
+    assert result["replayed"]["id"] != result["canceled"]["id"]
+    assert result["replayRun"]["status"] == "QUEUED" and result["replayRun"]["payload"] == {"x": 1}
+
+
+def test_outcomes_drive_poll(server):
+    result = sdk(server, "outcomes")
+    assert result["completed"]["status"] == "COMPLETED" and result["completed"]["output"] == {"done": True}
+    assert result["failed"]["status"] == "FAILED" and result["failed"]["error"]["message"] == "boom"
+
+
+def test_error_classes(server):
+    result = sdk(server, "errors")
+    assert result["tooManyTags"]["status"] == 422
+    assert result["tooManyTags"]["message"] == "Runs can only have 10 tags, you're trying to set 11."
+    assert result["missing"]["status"] == 404
+    assert result["badMachine"]["status"] == 400 and "Invalid enum value" in result["badMachine"]["message"]
