@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import api_control, api_runs, api_trigger, http
+from . import api_batches, api_control, api_runs, api_trigger, http
+from .batches import BatchService
 from .config import Config
 from .engine import Engine
 from .errors import ApiError
@@ -60,13 +61,20 @@ def create_app(engine: Engine | None = None, *, config: Config | None = None, ba
                     await ticker
             await engine.close()
 
-    routes = [*api_trigger.routes(engine), *api_runs.routes(engine), *api_control.routes(engine)]
+    batches = BatchService(engine)
+    routes = [
+        *api_trigger.routes(engine),
+        *api_batches.routes(engine, batches),
+        *api_runs.routes(engine),
+        *api_control.routes(engine),
+    ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={ApiError: _api_error, HTTPException: _http_exception, Exception: _unexpected},
     )
     app.state.engine = engine
+    app.state.batches = batches
     return app
 
 

@@ -17,5 +17,11 @@ class Config:
     compat: str = "production"
     #: TTL given to runs in development environments when the trigger names none.
     dev_default_ttl: str = "10m"
+    #: Batch rate limiter (contract §6.4): ``(capacity, refill, refill interval in ms)`` per
+    #: environment, charged ``runCount`` at create; None turns it off.
+    batch_rate_limit: tuple[int, int, int] | None = (1200, 100, 10_000)
+    #: A repeated batch ``idempotencyKey``: ``cached`` answers 200 ``isCached:true`` (what the
+    #: server intends), ``reject`` the production snapshot's 422.
+    batch_idempotency: str = "cached"
     #: Base URL the emulator is reachable at (used in presigned packet URLs).
     base_url: str = "http://127.0.0.1:3030"

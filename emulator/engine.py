@@ -40,6 +40,8 @@ class Engine:
         self.clock = clock or Clock()
         self.store = Store(self.config.database)
         self._environments: dict[tuple[str, str | None], Environment] = {}
+        #: Per-environment limiter state, on the emulator clock (reset with the state).
+        self.buckets: dict[tuple[str, str], Any] = {}
 
     async def open(self) -> None:
         await self.store.open()
@@ -78,7 +80,7 @@ class Engine:
             return await tx.environment_by_id(env_id)
 
     # -- due transitions ------------------------------------------------------------------
-    async def _apply_due(self, tx: Tx, now: int) -> int:
+    async def apply_due(self, tx: Tx, now: int) -> int:
         applied = 0
         while True:
             due = await tx.due_runs(now)
@@ -93,7 +95,7 @@ class Engine:
         """Apply every transition that has fallen due by now. Returns how many were applied."""
         now = self.clock.now_ms()
         async with self.store.transaction() as tx:
-            return await self._apply_due(tx, now)
+            return await self.apply_due(tx, now)
 
     async def next_due_at(self) -> int | None:
         async with self.store.transaction() as tx:
@@ -117,13 +119,13 @@ class Engine:
         for _ in range(3):
             try:
                 async with self.store.transaction() as tx:
-                    await self._apply_due(tx, now)
-                    return await self._trigger_in(tx, env, draft, now)
+                    await self.apply_due(tx, now)
+                    return await self.trigger_prepared(tx, env, draft, now)
             except Duplicate:
                 continue  # another writer claimed the key between our lookup and insert
         raise ApiError(500, "Something went wrong")
 
-    async def _trigger_in(self, tx: Tx, env: Environment, draft: triggering.Draft, now: int) -> tuple[Run, bool]:
+    async def trigger_prepared(self, tx: Tx, env: Environment, draft: triggering.Draft, now: int) -> tuple[Run, bool]:
         run = draft.run
         parent_id = run.options.get("parentRunId")
         resume_parent = bool(run.options.get("resumeParentOnCompletion"))
@@ -173,7 +175,7 @@ class Engine:
     async def retrieve(self, env: Environment, run_id: str) -> Retrieved:
         now = self.clock.now_ms()
         async with self.store.transaction() as tx:
-            await self._apply_due(tx, now)
+            await self.apply_due(tx, now)
             run = await self._run(tx, env, run_id, should_retry=True)
             return await self._related(tx, run)
 
@@ -187,20 +189,20 @@ class Engine:
         """A run in any environment (control API and the Python API)."""
         now = self.clock.now_ms()
         async with self.store.transaction() as tx:
-            await self._apply_due(tx, now)
+            await self.apply_due(tx, now)
             return await tx.run_anywhere(run_id)
 
     async def runs(self, env_ids: list[str] | None = None) -> list[Run]:
         now = self.clock.now_ms()
         async with self.store.transaction() as tx:
-            await self._apply_due(tx, now)
+            await self.apply_due(tx, now)
             return await tx.all_runs(env_ids)
 
     # -- post-trigger actions -------------------------------------------------------------
     async def cancel(self, env: Environment, run_id: str) -> Run:
         now = self.clock.now_ms()
         async with self.store.transaction() as tx:
-            await self._apply_due(tx, now)
+            await self.apply_due(tx, now)
             run = await self._run(tx, env, run_id, "Resource not found")
             await self._cancel_tree(tx, run, now)
             return run
@@ -220,7 +222,7 @@ class Engine:
         if until is None:
             raise ApiError(400, f"Invalid delay: {delay if isinstance(delay, str) else packets.js_stringify(delay)}")
         async with self.store.transaction() as tx:
-            await self._apply_due(tx, now)
+            await self.apply_due(tx, now)
             run = await tx.run(env.id, run_id)
             if run is None:
                 raise NotFound("Run not found")
@@ -233,7 +235,7 @@ class Engine:
     async def replay(self, env: Environment, run_id: str) -> Run:
         now = self.clock.now_ms()
         async with self.store.transaction() as tx:
-            await self._apply_due(tx, now)
+            await self.apply_due(tx, now)
             original = await self._run(tx, env, run_id, "Resource not found")
             options: dict[str, Any] = {"payloadType": original.payload_type}
             for name in ("queue", "concurrencyKey", "machine", "test"):
@@ -271,7 +273,7 @@ class Engine:
     async def _control(self, run_id: str, action, env: Environment | None = None) -> Run:
         now = self.clock.now_ms()
         async with self.store.transaction() as tx:
-            await self._apply_due(tx, now)
+            await self.apply_due(tx, now)
             run = await tx.run(env.id, run_id) if env is not None else await tx.run_anywhere(run_id)
             if run is None:
                 raise NotFound("Run not found")
@@ -311,3 +313,4 @@ class Engine:
         async with self.store.transaction() as tx:
             await tx.wipe()
         self._environments.clear()
+        self.buckets.clear()

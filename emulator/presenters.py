@@ -101,3 +101,36 @@ def retrieve(found: Retrieved, base_url: str) -> dict[str, Any]:
     out["attemptCount"] = run.attempt_count
     out["attempts"] = []
     return out
+
+
+def batch_v2(view) -> dict[str, Any]:
+    """``GET /api/v2/batches/{id}`` (runs.md §4.8)."""
+    batch = view.batch
+    out: dict[str, Any] = {"id": batch.id, "status": view.status}
+    if batch.idempotency_key is not None:
+        out["idempotencyKey"] = batch.idempotency_key
+    out["createdAt"] = iso(batch.created_at)
+    out["updatedAt"] = iso(batch.updated_at)
+    if batch.processing_completed_at is not None:
+        out["processingCompletedAt"] = iso(batch.processing_completed_at)
+    out["runCount"] = batch.run_count
+    out["runs"] = view.run_ids
+    processing: dict[str, Any] = {}
+    if batch.processing_completed_at is not None:
+        processing["completedAt"] = iso(batch.processing_completed_at)
+    processing["errors"] = [dict(e) for e in batch.errors]
+    out["processing"] = processing
+    return out
+
+
+def batch_v1(view) -> dict[str, Any]:
+    """``GET /api/v1/batches/{id}``: no ``processing``, counts and ``errors`` when non-empty."""
+    out = batch_v2(view)
+    out.pop("processing")
+    out.pop("processingCompletedAt", None)
+    if view.batch.processing_completed_at is not None:
+        out["successfulRunCount"] = sum(1 for s in view.run_statuses if s == "COMPLETED_SUCCESSFULLY")
+        out["failedRunCount"] = sum(1 for s in view.run_statuses if boolean_helpers(s)["isFailed"])
+    if view.batch.errors:
+        out["errors"] = [dict(e) for e in view.batch.errors]
+    return out

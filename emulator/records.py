@@ -156,3 +156,33 @@ class Run:
         self.status = status
         self.updated_at = at
         self.events.append([status, at])
+
+
+# Batch statuses (runs.md §6).
+BATCH_PENDING = "PENDING"
+BATCH_PROCESSING = "PROCESSING"
+BATCH_COMPLETED = "COMPLETED"
+BATCH_PARTIAL_FAILED = "PARTIAL_FAILED"
+BATCH_ABORTED = "ABORTED"
+
+
+@dataclass
+class Batch:
+    id: str
+    env_id: str
+    status: str
+    run_count: int
+    created_at: int
+    updated_at: int
+    seq: int | None = None
+    sealed: bool = False
+    #: Which API made it: ``v3`` (two-phase), ``v2``, ``v1`` or ``v1-task``.
+    api: str = "v3"
+    idempotency_key: str | None = None
+    idempotency_key_options: dict[str, Any] | None = None
+    task_identifiers: list[str] | None = None
+    parent_run_id: str | None = None
+    resume_parent: bool = False
+    processing_completed_at: int | None = None
+    #: ``[{"index", "taskIdentifier", "error", "errorCode"?}]``
+    errors: list[dict[str, Any]] = field(default_factory=list)

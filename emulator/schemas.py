@@ -276,3 +276,66 @@ def validate(model: type[BaseModel], data: Any):
         return model.model_validate(data)
     except ValidationError as exc:
         raise ValueError(validation_message(exc)) from None
+
+
+def _positive_integer(value: Any) -> int:
+    value = _integer(value)
+    if value <= 0:
+        raise issue("Number must be greater than 0")
+    return value
+
+
+def _task_identifiers(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise issue(f"Expected array, received {zod_type(value)}")
+    if not value:
+        raise issue("Array must contain at least 1 element(s)")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise issue(f"Expected string, received {zod_type(item)}", index)
+        if not item:
+            raise issue("String must contain at least 1 character(s)", index)
+    return value
+
+
+class CreateBatchBody(_Zod):
+    runCount: Annotated[int, *_field(_positive_integer, {"type": "integer", "exclusiveMinimum": 0})]
+    taskIdentifiers: Annotated[list[str], *_field(_task_identifiers, {"type": "array", "items": {"type": "string"}, "minItems": 1})] = None
+    parentRunId: Str = None
+    resumeParentOnCompletion: Bool = None
+    idempotencyKey: Key2048 = None
+    idempotencyKeyOptions: IdempotencyKeyOptions = None
+
+
+class BatchItem(_Zod):
+    """One NDJSON line of ``POST /api/v3/batches/{id}/items``."""
+
+    index: Annotated[int, *_field(_non_negative_integer, {"type": "integer", "minimum": 0})]
+    task: Str
+    payload: Any = None
+    options: TriggerOptions = None
+
+
+class TaskBatchItem(_Zod):
+    """An item of the v1/v2 ``tasks/batch`` bodies: it names its task."""
+
+    task: Str
+    payload: Any = None
+    context: Any = None
+    options: TriggerOptions = None
+
+
+class BatchTriggerV2Body(_Zod):
+    items: list[TaskBatchItem]
+    parentRunId: Str = None
+    resumeParentOnCompletion: Bool = None
+
+
+class BatchTriggerV1Body(_Zod):
+    items: list[TaskBatchItem]
+
+
+class TaskBatchBody(_Zod):
+    """``POST /api/v1/tasks/{task}/batch``: items are whole trigger bodies."""
+
+    items: list[TriggerBody]

@@ -17,7 +17,7 @@ from typing import Any, AsyncIterator, Iterable
 
 import aiosqlite
 
-from .records import Environment, Run
+from .records import Batch, Environment, Run
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS environments (
@@ -66,6 +66,33 @@ CREATE TABLE IF NOT EXISTS debounces (
     run_id TEXT NOT NULL,
     PRIMARY KEY (env_id, task, key)
 );
+CREATE TABLE IF NOT EXISTS batches (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    env_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    run_count INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    sealed INTEGER NOT NULL,
+    api TEXT NOT NULL,
+    idempotency_key TEXT,
+    idempotency_key_options TEXT,
+    task_identifiers TEXT,
+    parent_run_id TEXT,
+    resume_parent INTEGER NOT NULL,
+    processing_completed_at INTEGER,
+    errors TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS batches_idempotency
+    ON batches (env_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS batch_items (
+    batch_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    run_id TEXT,
+    PRIMARY KEY (batch_id, idx)
+);
 CREATE TABLE IF NOT EXISTS objects (
     env_id TEXT NOT NULL,
     path TEXT NOT NULL,
@@ -87,30 +114,49 @@ _UPDATE_RUN = "UPDATE runs SET {} WHERE id = ?".format(", ".join(f"{c} = ?" for 
 _SELECT_RUN = "SELECT seq, {} FROM runs".format(", ".join(_RUN_COLUMNS))
 
 
+_BATCH_FIELDS = [f.name for f in dataclasses.fields(Batch)]
+_BATCH_JSON = {"idempotency_key_options", "task_identifiers", "errors"}
+_BATCH_BOOL = {"sealed", "resume_parent"}
+_BATCH_COLUMNS = [name for name in _BATCH_FIELDS if name != "seq"]
+_SELECT_BATCH = "SELECT seq, {} FROM batches".format(", ".join(_BATCH_COLUMNS))
+
+
 class Duplicate(Exception):
     """A unique index refused a row (e.g. an idempotency key another writer just claimed)."""
 
 
-def _run_values(run: Run, columns: Iterable[str]) -> list[Any]:
+def _values(record: Any, columns: Iterable[str], json_fields: set[str], bool_fields: set[str]) -> list[Any]:
     out = []
     for name in columns:
-        value = getattr(run, name)
-        if name in _RUN_JSON:
+        value = getattr(record, name)
+        if name in json_fields:
             value = None if value is None else json.dumps(value, separators=(",", ":"))
-        elif name in _RUN_BOOL:
+        elif name in bool_fields:
             value = int(bool(value))
         out.append(value)
     return out
 
 
-def _run_from_row(row: sqlite3.Row | tuple) -> Run:
-    values = dict(zip(["seq", *_RUN_COLUMNS], row))
-    for name in _RUN_JSON:
+def _from_row(cls: type, row: tuple, columns: list[str], json_fields: set[str], bool_fields: set[str]) -> Any:
+    values = dict(zip(["seq", *columns], row))
+    for name in json_fields:
         raw = values[name]
         values[name] = None if raw is None else json.loads(raw)
-    for name in _RUN_BOOL:
+    for name in bool_fields:
         values[name] = bool(values[name])
-    return Run(**values)
+    return cls(**values)
+
+
+def _run_values(run: Run, columns: Iterable[str]) -> list[Any]:
+    return _values(run, columns, _RUN_JSON, _RUN_BOOL)
+
+
+def _run_from_row(row: tuple) -> Run:
+    return _from_row(Run, row, _RUN_COLUMNS, _RUN_JSON, _RUN_BOOL)
+
+
+def _batch_from_row(row: tuple) -> Batch:
+    return _from_row(Batch, row, _BATCH_COLUMNS, _BATCH_JSON, _BATCH_BOOL)
 
 
 class Store:
@@ -240,6 +286,69 @@ class Tx:
             rows = await self._all(_SELECT_RUN + f" WHERE env_id IN ({marks}) ORDER BY seq", env_ids)
         return [_run_from_row(r) for r in rows]
 
+    # -- batches ------------------------------------------------------------------------
+    async def insert_batch(self, batch: Batch) -> None:
+        sql = "INSERT INTO batches ({}) VALUES ({})".format(
+            ", ".join(_BATCH_COLUMNS), ", ".join("?" for _ in _BATCH_COLUMNS)
+        )
+        try:
+            cursor = await self._conn.execute(sql, _values(batch, _BATCH_COLUMNS, _BATCH_JSON, _BATCH_BOOL))
+        except sqlite3.IntegrityError as exc:
+            raise Duplicate(str(exc)) from exc
+        batch.seq = cursor.lastrowid
+        await cursor.close()
+
+    async def update_batch(self, batch: Batch) -> None:
+        columns = [c for c in _BATCH_COLUMNS if c != "id"]
+        sql = "UPDATE batches SET {} WHERE id = ?".format(", ".join(f"{c} = ?" for c in columns))
+        await self._conn.execute(sql, [*_values(batch, columns, _BATCH_JSON, _BATCH_BOOL), batch.id])
+
+    async def batch(self, env_id: str, batch_id: str) -> Batch | None:
+        row = await self._one(_SELECT_BATCH + " WHERE id = ? AND env_id = ?", (batch_id, env_id))
+        return None if row is None else _batch_from_row(row)
+
+    async def batch_by_idempotency_key(self, env_id: str, key: str) -> Batch | None:
+        row = await self._one(_SELECT_BATCH + " WHERE env_id = ? AND idempotency_key = ?", (env_id, key))
+        return None if row is None else _batch_from_row(row)
+
+    async def all_batches(self) -> list[Batch]:
+        return [_batch_from_row(r) for r in await self._all(_SELECT_BATCH + " ORDER BY seq")]
+
+    async def add_batch_item(self, batch_id: str, index: int, body: str) -> bool:
+        """Store item ``index`` unless that index is already there (first one wins)."""
+        cursor = await self._conn.execute(
+            "INSERT OR IGNORE INTO batch_items (batch_id, idx, body) VALUES (?, ?, ?)", (batch_id, index, body)
+        )
+        added = cursor.rowcount == 1
+        await cursor.close()
+        return added
+
+    async def batch_item_count(self, batch_id: str) -> int:
+        row = await self._one("SELECT COUNT(*) FROM batch_items WHERE batch_id = ?", (batch_id,))
+        return int(row[0]) if row else 0
+
+    async def batch_items(self, batch_id: str) -> list[tuple[int, str]]:
+        rows = await self._all("SELECT idx, body FROM batch_items WHERE batch_id = ? ORDER BY idx", (batch_id,))
+        return [(int(r[0]), r[1]) for r in rows]
+
+    async def set_batch_item_run(self, batch_id: str, index: int, run_id: str) -> None:
+        await self._conn.execute(
+            "UPDATE batch_items SET run_id = ? WHERE batch_id = ? AND idx = ?", (run_id, batch_id, index)
+        )
+
+    async def batch_run_ids(self, batch_id: str) -> list[str]:
+        rows = await self._all(
+            "SELECT run_id FROM batch_items WHERE batch_id = ? AND run_id IS NOT NULL ORDER BY idx", (batch_id,)
+        )
+        return [r[0] for r in rows]
+
+    async def batch_run_statuses(self, batch_id: str) -> list[str]:
+        rows = await self._all(
+            "SELECT r.status FROM batch_items i JOIN runs r ON r.id = i.run_id WHERE i.batch_id = ? ORDER BY i.idx",
+            (batch_id,),
+        )
+        return [r[0] for r in rows]
+
     # -- debounce -----------------------------------------------------------------------
     async def debounced_run_id(self, env_id: str, task: str, key: str) -> str | None:
         row = await self._one("SELECT run_id FROM debounces WHERE env_id = ? AND task = ? AND key = ?", (env_id, task, key))
@@ -266,5 +375,5 @@ class Tx:
 
     # -- whole state --------------------------------------------------------------------
     async def wipe(self) -> None:
-        for table in ("runs", "debounces", "objects", "environments"):
+        for table in ("runs", "debounces", "objects", "environments", "batches", "batch_items"):
             await self._conn.execute(f"DELETE FROM {table}")

@@ -74,3 +74,32 @@ def test_error_classes(server):
     assert result["tooManyTags"]["message"] == "Runs can only have 10 tags, you're trying to set 11."
     assert result["missing"]["status"] == 404
     assert result["badMachine"]["status"] == 400 and "Invalid enum value" in result["badMachine"]["message"]
+
+
+def test_batch_trigger_of_three(server):
+    result = sdk(server, "batch_small")
+    handle, retrieved = result["handle"], result["retrieved"]
+    assert handle["batchId"].startswith("batch_") and handle["runCount"] == 3
+    assert retrieved["runCount"] == 3 and len(retrieved["runs"]) == 3
+    assert [run["payload"] for run in result["items"]] == [{"n": 0}, {"n": 1}, "two"]
+    assert all(run["batchId"] == handle["batchId"] for run in result["items"])
+    assert result["items"][1]["tags"] == ["second"]
+    assert {run["triggerFunction"] for run in result["items"]} == {"batchTrigger"}
+
+
+def test_batch_trigger_of_1000(server):
+    result = sdk(server, "batch_1000")
+    assert result["runCount"] == 1000 and result["runs"] == 1000 and result["distinct"] == 1000
+    assert result["first"]["payload"] == {"n": 0} and result["last"]["payload"] == {"n": 999}
+
+
+def test_batch_across_two_tasks(server):
+    result = sdk(server, "batch_two_tasks")
+    assert [run["taskIdentifier"] for run in result["items"]] == ["task-a", "task-b"]
+    assert result["retrieved"]["status"] == "PENDING"
+
+
+def test_batch_idempotency_key_returns_the_first_batch(server):
+    result = sdk(server, "batch_idempotent")
+    assert result["second"]["batchId"] == result["first"]["batchId"]
+    assert len(result["retrieved"]["runs"]) == 2

@@ -1,6 +1,6 @@
 // Drives the official @trigger.dev/sdk against a running emulator and prints one JSON result.
 // Usage: TRIGGER_API_URL=... TRIGGER_SECRET_KEY=... node scenarios.mjs <scenario>
-import { configure, runs, tasks } from "@trigger.dev/sdk";
+import { batch, configure, runs, tasks } from "@trigger.dev/sdk";
 
 const baseURL = process.env.TRIGGER_API_URL;
 const accessToken = process.env.TRIGGER_SECRET_KEY;
@@ -71,6 +71,45 @@ const scenarios = {
     await control(`/__emulator/runs/${bad.id}/fail`, { error: { message: "boom" } });
     const failed = await runs.retrieve(bad.id);
     return { completed, failed };
+  },
+
+  async batch_small() {
+    const handle = await tasks.batchTrigger("resize", [
+      { payload: { n: 0 } },
+      { payload: { n: 1 }, options: { tags: ["second"] } },
+      { payload: "two" },
+    ]);
+    const retrieved = await batch.retrieve(handle.batchId);
+    const items = [];
+    for (const id of retrieved.runs) items.push(await runs.retrieve(id));
+    return { handle, retrieved, items };
+  },
+
+  async batch_1000() {
+    const items = Array.from({ length: 1000 }, (_, n) => ({ payload: { n } }));
+    const handle = await tasks.batchTrigger("bulk", items);
+    const retrieved = await batch.retrieve(handle.batchId);
+    const first = await runs.retrieve(retrieved.runs[0]);
+    const last = await runs.retrieve(retrieved.runs[999]);
+    return { handle, runCount: retrieved.runCount, runs: retrieved.runs.length, distinct: new Set(retrieved.runs).size, first, last };
+  },
+
+  async batch_two_tasks() {
+    const handle = await batch.trigger([
+      { id: "task-a", payload: { a: 1 } },
+      { id: "task-b", payload: { b: 2 } },
+    ]);
+    const retrieved = await batch.retrieve(handle.batchId);
+    const items = [];
+    for (const id of retrieved.runs) items.push(await runs.retrieve(id));
+    return { handle, retrieved, items };
+  },
+
+  async batch_idempotent() {
+    const first = await tasks.batchTrigger("idem", [{ payload: 1 }, { payload: 2 }], { idempotencyKey: "nightly" });
+    const second = await tasks.batchTrigger("idem", [{ payload: 1 }, { payload: 2 }], { idempotencyKey: "nightly" });
+    const retrieved = await batch.retrieve(first.batchId);
+    return { first, second, retrieved };
   },
 
   async errors() {

@@ -1,0 +1,318 @@
+"""Batch triggering over the engine: the two-phase v3 API, the v2 and v1 batch routes, and
+batch retrieval. Items become runs with exactly the single-trigger rules, in index order, in
+one transaction when the batch seals."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, AsyncIterator
+
+from pydantic import ValidationError
+
+from . import batching, ids, triggering
+from .engine import Engine
+from .errors import ApiError, NotFound
+from .http import parse_json
+from .records import (
+    BATCH_ABORTED,
+    BATCH_PENDING,
+    BATCH_PROCESSING,
+    Batch,
+    Environment,
+    Run,
+)
+from .schemas import BatchItem, CreateBatchBody, TaskBatchItem, TriggerBody, validation_message
+from .store import Tx
+
+_FLUSH_EVERY = 200
+
+
+@dataclass
+class Created:
+    batch: Batch
+    cached: bool
+    runs: list[tuple[Run, bool]]
+
+
+@dataclass
+class StreamResult:
+    batch: Batch
+    accepted: int
+    deduplicated: int
+    sealed: bool
+    enqueued: int
+
+
+@dataclass
+class BatchView:
+    batch: Batch
+    status: str
+    run_ids: list[str]
+    run_statuses: list[str]
+
+
+class BatchService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def config(self):
+        return self.engine.config
+
+    # -- phase 1 --------------------------------------------------------------------------
+    async def create(self, env: Environment, body: CreateBatchBody) -> Created:
+        now = self.engine.clock.now_ms()
+        if body.runCount > batching.MAX_RUN_COUNT:
+            raise ApiError(
+                400, f"Batch runCount of {body.runCount} exceeds maximum allowed of {batching.MAX_RUN_COUNT}."
+            )
+        async with self.engine.store.transaction() as tx:
+            await self.engine.apply_due(tx, now)
+            if body.idempotencyKey is not None:
+                existing = await tx.batch_by_idempotency_key(env.id, body.idempotencyKey)
+                if existing is not None:
+                    if self.config.batch_idempotency == "reject":
+                        raise ApiError(
+                            422, "Cannot create batch as it has already been created with the same idempotency key."
+                        )
+                    return Created(existing, True, [])
+            self._charge(env, body.runCount, now)
+            batch = Batch(
+                id=ids.batch_id(),
+                env_id=env.id,
+                status=BATCH_PENDING,
+                run_count=body.runCount,
+                created_at=now,
+                updated_at=now,
+                api="v3",
+                idempotency_key=body.idempotencyKey,
+                idempotency_key_options=(
+                    body.idempotencyKeyOptions.model_dump(mode="json") if body.idempotencyKeyOptions else None
+                ),
+                task_identifiers=body.taskIdentifiers,
+                parent_run_id=body.parentRunId,
+                resume_parent=bool(body.resumeParentOnCompletion),
+            )
+            await tx.insert_batch(batch)
+            return Created(batch, False, [])
+
+    def _charge(self, env: Environment, cost: int, now: int) -> None:
+        limit = self.config.batch_rate_limit
+        if limit is None:
+            return
+        capacity, refill, interval = limit
+        bucket = self.engine.buckets.get(("batch", env.id))
+        if bucket is None:
+            bucket = batching.TokenBucket.full(capacity, refill, interval, now)
+            self.engine.buckets[("batch", env.id)] = bucket
+        admitted, remaining, reset = bucket.take(cost, now)
+        if admitted:
+            return
+        from .clock import iso
+
+        seconds = max(1, -(-(reset - now) // 1000))
+        raise ApiError(
+            429,
+            f"Batch rate limit exceeded. Limit resets at {iso(reset)}",
+            headers={
+                "X-RateLimit-Limit": str(capacity),
+                "X-RateLimit-Remaining": str(max(0, remaining)),
+                # milliseconds, which the SDK can use (upstream sends seconds: contract §6.4 quirk)
+                "X-RateLimit-Reset": str(reset),
+                "Retry-After": str(seconds),
+            },
+        )
+
+    # -- phase 2 --------------------------------------------------------------------------
+    async def stream_items(self, env: Environment, batch_id: str, chunks: AsyncIterator[bytes]) -> StreamResult:
+        if batch_id.count("_") != 1 or not all(batch_id.split("_")):
+            raise ApiError(422, f"Invalid batchFriendlyId: {batch_id}")
+        async with self.engine.store.transaction() as tx:
+            batch = await tx.batch(env.id, batch_id)
+        if batch is None:
+            raise ApiError(422, f"Batch {batch_id} not found")
+        if batch.sealed or batch.processing_completed_at is not None or batch.status != BATCH_PENDING:
+            if batch.status == BATCH_ABORTED and not batch.sealed:
+                raise ApiError(422, f"Batch {batch_id} is not in PENDING status (current: {batch.status})")
+            return StreamResult(batch, 0, 0, True, batch.run_count)
+
+        accepted = deduplicated = 0
+        pending: list[tuple[int, str]] = []
+
+        async def flush() -> None:
+            nonlocal accepted, deduplicated
+            if not pending:
+                return
+            async with self.engine.store.transaction() as tx:
+                for index, body in pending:
+                    if await tx.add_batch_item(batch.id, index, body):
+                        accepted += 1
+                    else:
+                        deduplicated += 1
+            pending.clear()
+
+        try:
+            async for line_no, line in batching.ndjson_lines(chunks):
+                pending.append(self._ingest(batch, line_no, line))
+                if len(pending) >= _FLUSH_EVERY:
+                    await flush()
+        finally:
+            await flush()  # items accepted before an error stay enqueued
+        return await self._seal_if_complete(env, batch.id, accepted, deduplicated)
+
+    def _ingest(self, batch: Batch, line_no: int, line: bytes | batching.Oversized) -> tuple[int, str]:
+        if isinstance(line, batching.Oversized):
+            if line.index is None:
+                raise ApiError(422, "Invalid item at index unknown index: the line is too large to read")
+            self._check_index(batch, line.index)
+            marker = {"__oversized__": line.size, "index": line.index, "task": line.task}
+            return line.index, json.dumps(marker)
+        try:
+            data = parse_json(line)
+        except ValueError as exc:
+            cause = exc.__cause__
+            detail = "invalid UTF-8" if isinstance(cause, UnicodeDecodeError) else str(cause or exc)
+            raise ApiError(400, f"Invalid JSON at line {line_no}: {detail}") from None
+        try:
+            item = BatchItem.model_validate(data)
+        except ValidationError as exc:
+            index = data.get("index") if isinstance(data, dict) else None
+            where = index if isinstance(index, int) and not isinstance(index, bool) and index >= 0 else "unknown index"
+            raise ApiError(422, f"Invalid item at index {where}: {validation_message(exc)}") from None
+        self._check_index(batch, item.index)
+        return item.index, line.decode("utf-8")
+
+    @staticmethod
+    def _check_index(batch: Batch, index: int) -> None:
+        if index >= batch.run_count:
+            raise ApiError(422, f"Item index {index} exceeds batch runCount {batch.run_count}")
+
+    async def _seal_if_complete(self, env: Environment, batch_id: str, accepted: int, dedup: int) -> StreamResult:
+        now = self.engine.clock.now_ms()
+        async with self.engine.store.transaction() as tx:
+            batch = await tx.batch(env.id, batch_id)
+            assert batch is not None
+            enqueued = await tx.batch_item_count(batch.id)
+            if batch.sealed:
+                return StreamResult(batch, accepted, dedup, True, enqueued)
+            if enqueued < batch.run_count:
+                return StreamResult(batch, accepted, dedup, False, enqueued)
+            await self.engine.apply_due(tx, now)
+            items = await tx.batch_items(batch.id)
+            await self._seal(tx, env, batch, items, now)
+            return StreamResult(batch, accepted, dedup, True, enqueued)
+
+    async def _seal(self, tx: Tx, env: Environment, batch: Batch, items: list[tuple[int, str]], now: int) -> list[tuple[Run, bool]]:
+        """Seal and turn every item into a run, in index order, inside the caller's transaction."""
+        batch.sealed = True
+        batch.status = BATCH_PROCESSING
+        made: list[tuple[Run, bool]] = []
+        for index, body in items:
+            run, cached = await self._item_run(tx, env, batch, index, json.loads(body), now)
+            await tx.set_batch_item_run(batch.id, index, run.id)
+            made.append((run, cached))
+        # Every item got a run (failed items a pre-failed one), so the batch waits on its runs.
+        batch.status = BATCH_PENDING
+        batch.processing_completed_at = now
+        batch.updated_at = now
+        await tx.update_batch(batch)
+        return made
+
+    async def _item_run(self, tx: Tx, env: Environment, batch: Batch, index: int, data: dict, now: int) -> tuple[Run, bool]:
+        task = str(data.get("task", ""))
+        if "__oversized__" in data:
+            return await self._pre_failed(
+                tx, env, batch, index, task, batching.oversized_message(data["__oversized__"]), "PAYLOAD_TOO_LARGE", now
+            )
+        try:
+            item = BatchItem.model_validate(data)
+            fields = {"options"} | ({"payload"} if "payload" in item.model_fields_set else set())
+            body = TriggerBody.model_construct(_fields_set=fields, payload=item.payload, options=item.options)
+            draft = triggering.prepare(
+                env, item.task, body, now, dev_default_ttl=self.config.dev_default_ttl, batch_item=True
+            )
+            draft.run.batch_id = batch.id
+            draft.run.batch_index = index
+            draft.run.trigger_function = "batchTriggerAndWait" if batch.resume_parent else "batchTrigger"
+            if batch.parent_run_id:
+                draft.run.options = {**draft.run.options, "parentRunId": batch.parent_run_id}
+            return await self.engine.trigger_prepared(tx, env, draft, now)
+        except ApiError as exc:
+            return await self._pre_failed(tx, env, batch, index, task, exc.message, "BATCH_ITEM_COULD_NOT_TRIGGER", now)
+        except ValidationError as exc:
+            return await self._pre_failed(
+                tx, env, batch, index, task, validation_message(exc), "BATCH_ITEM_COULD_NOT_TRIGGER", now
+            )
+
+    async def _pre_failed(self, tx: Tx, env: Environment, batch: Batch, index: int, task: str, message: str, code: str, now: int):
+        run = batching.pre_failed_run(env.id, task, batch, index, message, code, now)
+        await tx.insert_run(run)
+        batch.errors.append({"index": index, "taskIdentifier": task, "error": message, "errorCode": code})
+        return run, False
+
+    # -- one-request batches (v2 and v1 routes) -------------------------------------------
+    async def trigger_items(
+        self,
+        env: Environment,
+        items: list[TaskBatchItem],
+        *,
+        api: str,
+        parent_run_id: str | None = None,
+        resume_parent: bool = False,
+        idempotency_key: str | None = None,
+    ) -> Created:
+        """Create a batch and its runs at once (v2 ``tasks/batch``, the v1 routes)."""
+        now = self.engine.clock.now_ms()
+        async with self.engine.store.transaction() as tx:
+            await self.engine.apply_due(tx, now)
+            if idempotency_key is not None:
+                existing = await tx.batch_by_idempotency_key(env.id, idempotency_key)
+                if existing is not None:
+                    runs = [await tx.run(env.id, run_id) for run_id in await tx.batch_run_ids(existing.id)]
+                    return Created(existing, True, [(run, True) for run in runs if run is not None])
+            batch = Batch(
+                id=ids.batch_id(),
+                env_id=env.id,
+                status=BATCH_PENDING,
+                run_count=len(items),
+                created_at=now,
+                updated_at=now,
+                api=api,
+                idempotency_key=idempotency_key,
+                parent_run_id=parent_run_id,
+                resume_parent=resume_parent,
+            )
+            await tx.insert_batch(batch)
+            stored = []
+            for index, item in enumerate(items):
+                line: dict[str, Any] = {"index": index, "task": item.task}
+                if "payload" in item.model_fields_set:
+                    line["payload"] = item.payload
+                if item.options is not None:
+                    line["options"] = item.options.model_dump(exclude_unset=True, mode="json")
+                body = json.dumps(line, separators=(",", ":"))
+                await tx.add_batch_item(batch.id, index, body)
+                stored.append((index, body))
+            runs = await self._seal(tx, env, batch, stored, now)
+            return Created(batch, False, runs)
+
+    # -- reading --------------------------------------------------------------------------
+    async def retrieve(self, env: Environment, batch_id: str, *, should_retry: bool = True) -> BatchView:
+        now = self.engine.clock.now_ms()
+        async with self.engine.store.transaction() as tx:
+            await self.engine.apply_due(tx, now)
+            batch = await tx.batch(env.id, batch_id)
+            if batch is None:
+                raise NotFound("Not found", should_retry=should_retry)
+            run_ids = await tx.batch_run_ids(batch.id)
+            statuses = await tx.batch_run_statuses(batch.id)
+        return BatchView(batch, batching.status_of(batch, statuses), run_ids, statuses)
+
+    async def all(self) -> list[BatchView]:
+        async with self.engine.store.transaction() as tx:
+            views = []
+            for batch in await tx.all_batches():
+                statuses = await tx.batch_run_statuses(batch.id)
+                views.append(BatchView(batch, batching.status_of(batch, statuses), await tx.batch_run_ids(batch.id), statuses))
+            return views
