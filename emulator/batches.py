@@ -26,6 +26,7 @@ from .schemas import BatchItem, CreateBatchBody, TaskBatchItem, TriggerBody, val
 from .store import Tx
 
 _FLUSH_EVERY = 200
+_COULD_NOT = "BATCH_ITEM_COULD_NOT_TRIGGER"
 
 
 @dataclass
@@ -145,11 +146,9 @@ class BatchService:
             if not pending:
                 return
             async with self.engine.store.transaction() as tx:
-                for index, body in pending:
-                    if await tx.add_batch_item(batch.id, index, body):
-                        accepted += 1
-                    else:
-                        deduplicated += 1
+                added = await tx.add_batch_items(batch.id, pending)
+            accepted += added
+            deduplicated += len(pending) - added
             pending.clear()
 
         try:
@@ -204,14 +203,39 @@ class BatchService:
             return StreamResult(batch, accepted, dedup, True, enqueued)
 
     async def _seal(self, tx: Tx, env: Environment, batch: Batch, items: list[tuple[int, str]], now: int) -> list[tuple[Run, bool]]:
-        """Seal and turn every item into a run, in index order, inside the caller's transaction."""
+        """Seal and turn every item into a run, in index order, inside the caller's transaction.
+
+        Items that need no stored state (no idempotency key, debounce or parent) are written
+        in bulk; the others go through the single-trigger path one by one, after every
+        earlier item is written, so later items see earlier ones exactly as separate triggers would.
+        """
         batch.sealed = True
         batch.status = BATCH_PROCESSING
         made: list[tuple[Run, bool]] = []
+        unwritten: list[Run] = []
         for index, body in items:
-            run, cached = await self._item_run(tx, env, batch, index, json.loads(body), now)
-            await tx.set_batch_item_run(batch.id, index, run.id)
+            outcome = self._item_draft(env, batch, index, json.loads(body), now)
+            if isinstance(outcome, Run):
+                run, cached = outcome, False
+                unwritten.append(run)
+            elif outcome.idempotency_key is not None or outcome.debounce is not None or batch.parent_run_id:
+                await tx.insert_runs(unwritten)
+                unwritten.clear()
+                try:
+                    run, cached = await self.engine.trigger_prepared(tx, env, outcome, now)
+                except ApiError as exc:
+                    run, cached = self._pre_failed(env, batch, index, outcome.run.task, exc.message, _COULD_NOT, now), False
+                    unwritten.append(run)
+            elif outcome.metadata_too_large:
+                message = f"Metadata exceeds maximum size of {triggering.METADATA_LIMIT} bytes"
+                run, cached = self._pre_failed(env, batch, index, outcome.run.task, message, _COULD_NOT, now), False
+                unwritten.append(run)
+            else:
+                run, cached = outcome.run, False
+                unwritten.append(run)
             made.append((run, cached))
+        await tx.insert_runs(unwritten)
+        await tx.set_batch_item_runs(batch.id, [(index, run.id) for (index, _), (run, _) in zip(items, made)])
         # Every item got a run (failed items a pre-failed one), so the batch waits on its runs.
         batch.status = BATCH_PENDING
         batch.processing_completed_at = now
@@ -219,12 +243,12 @@ class BatchService:
         await tx.update_batch(batch)
         return made
 
-    async def _item_run(self, tx: Tx, env: Environment, batch: Batch, index: int, data: dict, now: int) -> tuple[Run, bool]:
+    def _item_draft(self, env: Environment, batch: Batch, index: int, data: dict, now: int) -> triggering.Draft | Run:
+        """The item's draft run, or a pre-failed run when it cannot trigger."""
         task = str(data.get("task", ""))
         if "__oversized__" in data:
-            return await self._pre_failed(
-                tx, env, batch, index, task, batching.oversized_message(data["__oversized__"]), "PAYLOAD_TOO_LARGE", now
-            )
+            message = batching.oversized_message(data["__oversized__"])
+            return self._pre_failed(env, batch, index, task, message, "PAYLOAD_TOO_LARGE", now)
         try:
             item = BatchItem.model_validate(data)
             fields = {"options"} | ({"payload"} if "payload" in item.model_fields_set else set())
@@ -232,24 +256,22 @@ class BatchService:
             draft = triggering.prepare(
                 env, item.task, body, now, dev_default_ttl=self.config.dev_default_ttl, batch_item=True
             )
-            draft.run.batch_id = batch.id
-            draft.run.batch_index = index
-            draft.run.trigger_function = "batchTriggerAndWait" if batch.resume_parent else "batchTrigger"
-            if batch.parent_run_id:
-                draft.run.options = {**draft.run.options, "parentRunId": batch.parent_run_id}
-            return await self.engine.trigger_prepared(tx, env, draft, now)
         except ApiError as exc:
-            return await self._pre_failed(tx, env, batch, index, task, exc.message, "BATCH_ITEM_COULD_NOT_TRIGGER", now)
+            return self._pre_failed(env, batch, index, task, exc.message, _COULD_NOT, now)
         except ValidationError as exc:
-            return await self._pre_failed(
-                tx, env, batch, index, task, validation_message(exc), "BATCH_ITEM_COULD_NOT_TRIGGER", now
-            )
+            return self._pre_failed(env, batch, index, task, validation_message(exc), _COULD_NOT, now)
+        draft.run.batch_id = batch.id
+        draft.run.batch_index = index
+        draft.run.trigger_function = "batchTriggerAndWait" if batch.resume_parent else "batchTrigger"
+        if batch.parent_run_id:
+            draft.run.options = {**draft.run.options, "parentRunId": batch.parent_run_id}
+            if batch.resume_parent:
+                draft.run.options["resumeParentOnCompletion"] = True
+        return draft
 
-    async def _pre_failed(self, tx: Tx, env: Environment, batch: Batch, index: int, task: str, message: str, code: str, now: int):
-        run = batching.pre_failed_run(env.id, task, batch, index, message, code, now)
-        await tx.insert_run(run)
+    def _pre_failed(self, env: Environment, batch: Batch, index: int, task: str, message: str, code: str, now: int) -> Run:
         batch.errors.append({"index": index, "taskIdentifier": task, "error": message, "errorCode": code})
-        return run, False
+        return batching.pre_failed_run(env.id, task, batch, index, message, code, now)
 
     # -- one-request batches (v2 and v1 routes) -------------------------------------------
     async def trigger_items(
@@ -291,9 +313,8 @@ class BatchService:
                     line["payload"] = item.payload
                 if item.options is not None:
                     line["options"] = item.options.model_dump(exclude_unset=True, mode="json")
-                body = json.dumps(line, separators=(",", ":"))
-                await tx.add_batch_item(batch.id, index, body)
-                stored.append((index, body))
+                stored.append((index, json.dumps(line, separators=(",", ":"))))
+            await tx.add_batch_items(batch.id, stored)
             runs = await self._seal(tx, env, batch, stored, now)
             return Created(batch, False, runs)
 

@@ -150,7 +150,7 @@ class Engine:
             run.parent_id = parent.id
             run.root_id = parent.root_id or parent.id
             run.depth = parent.depth + 1
-            if resume_parent:
+            if resume_parent and run.trigger_function == "trigger":
                 run.trigger_function = "triggerAndWait"
         if draft.debounce is not None:
             mapped = await tx.debounced_run_id(env.id, run.task, draft.debounce.key)

@@ -164,6 +164,10 @@ class Store:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        #: Only this process writes an in-memory database, so it can remember a lower bound on
+        #: the next ``due_at`` and skip the due-runs query until then. None means unknown.
+        self.exclusive = path == ":memory:"
+        self.due_floor: float | None = None
 
     async def open(self) -> None:
         if self._conn is not None:
@@ -188,29 +192,47 @@ class Store:
             raise RuntimeError("store is not open")
         async with self._lock:
             conn = self._conn
-            await conn.execute("BEGIN IMMEDIATE")
+            await conn.execute_fetchall("BEGIN IMMEDIATE")
             try:
-                yield Tx(conn)
+                yield Tx(conn, self)
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await conn.execute_fetchall("ROLLBACK")
                 raise
             else:
-                await conn.execute("COMMIT")
+                await conn.execute_fetchall("COMMIT")
 
 
 class Tx:
     """SQL statements, usable only inside ``Store.transaction()``."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, store: Store) -> None:
         self._conn = conn
+        self._store = store
 
+    def _note_due(self, runs: Iterable[Run]) -> None:
+        floor = self._store.due_floor
+        if floor is None:
+            return
+        for run in runs:
+            if run.due_at is not None and run.due_at < floor:
+                floor = run.due_at
+        self._store.due_floor = floor
+
+    # Each helper is one round trip to aiosqlite's thread: that hop is the dominant cost.
     async def _one(self, sql: str, params: Iterable[Any] = ()) -> tuple | None:
-        async with self._conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self._conn.execute_fetchall(sql, tuple(params))
+        return rows[0] if rows else None
 
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
-        async with self._conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    async def _write(self, sql: str, params: Iterable[Any] = ()) -> None:
+        await self._conn.execute_fetchall(sql, tuple(params))
+
+    async def _write_many(self, sql: str, rows: list[list[Any]] | list[tuple]) -> None:
+        if rows:
+            cursor = await self._conn.executemany(sql, rows)
+            await cursor.close()
 
     # -- environments -------------------------------------------------------------------
     async def environment(self, api_key: str, branch: str | None) -> Environment | None:
@@ -229,7 +251,7 @@ class Tx:
         return [Environment(r[0], r[1], r[2], r[3] or None, r[4]) for r in rows]
 
     async def insert_environment(self, env: Environment) -> None:
-        await self._conn.execute(
+        await self._write(
             "INSERT OR IGNORE INTO environments (id, api_key, type, branch, created_at) VALUES (?, ?, ?, ?, ?)",
             (env.id, env.api_key, env.type, env.branch or "", env.created_at),
         )
@@ -237,18 +259,27 @@ class Tx:
     # -- runs ---------------------------------------------------------------------------
     async def insert_run(self, run: Run) -> None:
         try:
-            cursor = await self._conn.execute(_INSERT_RUN, _run_values(run, _RUN_COLUMNS))
+            row = await self._conn.execute_insert(_INSERT_RUN, _run_values(run, _RUN_COLUMNS))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
-        run.seq = cursor.lastrowid
-        await cursor.close()
+        run.seq = row[0] if row else None
+        self._note_due((run,))
+
+    async def insert_runs(self, runs: list[Run]) -> None:
+        """Many new runs in one round trip (their ``seq`` is not read back)."""
+        try:
+            await self._write_many(_INSERT_RUN, [_run_values(run, _RUN_COLUMNS) for run in runs])
+        except sqlite3.IntegrityError as exc:
+            raise Duplicate(str(exc)) from exc
+        self._note_due(runs)
 
     async def update_run(self, run: Run) -> None:
         columns = [c for c in _RUN_COLUMNS if c != "id"]
         try:
-            await self._conn.execute(_UPDATE_RUN, [*_run_values(run, columns), run.id])
+            await self._write(_UPDATE_RUN, [*_run_values(run, columns), run.id])
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
+        self._note_due((run,))
 
     async def run(self, env_id: str, run_id: str) -> Run | None:
         row = await self._one(_SELECT_RUN + " WHERE id = ? AND env_id = ?", (run_id, env_id))
@@ -269,9 +300,15 @@ class Tx:
         return [_run_from_row(r) for r in rows]
 
     async def due_runs(self, now_ms: int, limit: int = 200) -> list[Run]:
+        store = self._store
+        if store.exclusive and store.due_floor is not None and now_ms < store.due_floor:
+            return []
         rows = await self._all(
             _SELECT_RUN + " WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, seq LIMIT ?", (now_ms, limit)
         )
+        if not rows and store.exclusive:
+            upcoming = await self.next_due_at()
+            store.due_floor = float("inf") if upcoming is None else upcoming
         return [_run_from_row(r) for r in rows]
 
     async def next_due_at(self) -> int | None:
@@ -292,16 +329,15 @@ class Tx:
             ", ".join(_BATCH_COLUMNS), ", ".join("?" for _ in _BATCH_COLUMNS)
         )
         try:
-            cursor = await self._conn.execute(sql, _values(batch, _BATCH_COLUMNS, _BATCH_JSON, _BATCH_BOOL))
+            row = await self._conn.execute_insert(sql, _values(batch, _BATCH_COLUMNS, _BATCH_JSON, _BATCH_BOOL))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
-        batch.seq = cursor.lastrowid
-        await cursor.close()
+        batch.seq = row[0] if row else None
 
     async def update_batch(self, batch: Batch) -> None:
         columns = [c for c in _BATCH_COLUMNS if c != "id"]
         sql = "UPDATE batches SET {} WHERE id = ?".format(", ".join(f"{c} = ?" for c in columns))
-        await self._conn.execute(sql, [*_values(batch, columns, _BATCH_JSON, _BATCH_BOOL), batch.id])
+        await self._write(sql, [*_values(batch, columns, _BATCH_JSON, _BATCH_BOOL), batch.id])
 
     async def batch(self, env_id: str, batch_id: str) -> Batch | None:
         row = await self._one(_SELECT_BATCH + " WHERE id = ? AND env_id = ?", (batch_id, env_id))
@@ -314,14 +350,15 @@ class Tx:
     async def all_batches(self) -> list[Batch]:
         return [_batch_from_row(r) for r in await self._all(_SELECT_BATCH + " ORDER BY seq")]
 
-    async def add_batch_item(self, batch_id: str, index: int, body: str) -> bool:
-        """Store item ``index`` unless that index is already there (first one wins)."""
-        cursor = await self._conn.execute(
-            "INSERT OR IGNORE INTO batch_items (batch_id, idx, body) VALUES (?, ?, ?)", (batch_id, index, body)
+    async def add_batch_items(self, batch_id: str, items: list[tuple[int, str]]) -> int:
+        """Store items unless their index is already there (first one wins); returns how many
+        were new."""
+        before = await self.batch_item_count(batch_id)
+        await self._write_many(
+            "INSERT OR IGNORE INTO batch_items (batch_id, idx, body) VALUES (?, ?, ?)",
+            [(batch_id, index, body) for index, body in items],
         )
-        added = cursor.rowcount == 1
-        await cursor.close()
-        return added
+        return await self.batch_item_count(batch_id) - before
 
     async def batch_item_count(self, batch_id: str) -> int:
         row = await self._one("SELECT COUNT(*) FROM batch_items WHERE batch_id = ?", (batch_id,))
@@ -331,9 +368,10 @@ class Tx:
         rows = await self._all("SELECT idx, body FROM batch_items WHERE batch_id = ? ORDER BY idx", (batch_id,))
         return [(int(r[0]), r[1]) for r in rows]
 
-    async def set_batch_item_run(self, batch_id: str, index: int, run_id: str) -> None:
-        await self._conn.execute(
-            "UPDATE batch_items SET run_id = ? WHERE batch_id = ? AND idx = ?", (run_id, batch_id, index)
+    async def set_batch_item_runs(self, batch_id: str, runs: list[tuple[int, str]]) -> None:
+        await self._write_many(
+            "UPDATE batch_items SET run_id = ? WHERE batch_id = ? AND idx = ?",
+            [(run_id, batch_id, index) for index, run_id in runs],
         )
 
     async def batch_run_ids(self, batch_id: str) -> list[str]:
@@ -355,7 +393,7 @@ class Tx:
         return None if row is None else row[0]
 
     async def set_debounce(self, env_id: str, task: str, key: str, run_id: str) -> None:
-        await self._conn.execute(
+        await self._write(
             "INSERT INTO debounces (env_id, task, key, run_id) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (env_id, task, key) DO UPDATE SET run_id = excluded.run_id",
             (env_id, task, key, run_id),
@@ -363,7 +401,7 @@ class Tx:
 
     # -- objects (packets) --------------------------------------------------------------
     async def put_object(self, env_id: str, path: str, content_type: str | None, data: bytes, at: int) -> None:
-        await self._conn.execute(
+        await self._write(
             "INSERT INTO objects (env_id, path, content_type, data, created_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (env_id, path) DO UPDATE SET content_type = excluded.content_type, data = excluded.data",
             (env_id, path, content_type, data, at),
@@ -376,4 +414,5 @@ class Tx:
     # -- whole state --------------------------------------------------------------------
     async def wipe(self) -> None:
         for table in ("runs", "debounces", "objects", "environments", "batches", "batch_items"):
-            await self._conn.execute(f"DELETE FROM {table}")
+            await self._write(f"DELETE FROM {table}")
+        self._store.due_floor = None
