@@ -12,13 +12,13 @@ import asyncio
 import socket
 import threading
 from datetime import datetime, timedelta
-from typing import Any, Coroutine, Iterable, TypeVar
+from typing import Any, Coroutine, TypeVar
 
 import httpx
 
 from . import ids
 from .app import create_app
-from .clock import from_ms, to_ms
+from .clock import to_ms
 from .config import Config
 from .engine import Engine
 from .views import Run

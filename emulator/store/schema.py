@@ -1,0 +1,85 @@
+"""The database schema, created on open (idempotent)."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS environments (
+    id TEXT PRIMARY KEY,
+    api_key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    branch TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    UNIQUE (api_key, branch)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    env_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    payload TEXT, payload_type TEXT NOT NULL,
+    metadata TEXT, metadata_type TEXT NOT NULL,
+    seed_metadata TEXT, seed_metadata_type TEXT NOT NULL,
+    options TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    idempotency_key TEXT, idempotency_key_expires_at INTEGER, idempotency_key_options TEXT,
+    queue TEXT NOT NULL, concurrency_key TEXT, machine TEXT,
+    max_attempts INTEGER, max_duration INTEGER, priority_ms INTEGER NOT NULL,
+    is_test INTEGER NOT NULL, lock_to_version TEXT,
+    ttl TEXT, delay_until INTEGER, queued_at INTEGER, expire_at INTEGER, expired_at INTEGER,
+    started_at INTEGER, completed_at INTEGER, attempt_count INTEGER NOT NULL,
+    output TEXT, output_type TEXT NOT NULL, error TEXT,
+    batch_id TEXT, batch_index INTEGER,
+    parent_id TEXT, root_id TEXT, depth INTEGER NOT NULL, trigger_function TEXT NOT NULL,
+    debounce_key TEXT,
+    due_at INTEGER,
+    events TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency
+    ON runs (env_id, task, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_due ON runs (due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_env_created ON runs (env_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_id) WHERE parent_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS debounces (
+    env_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    key TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (env_id, task, key)
+);
+CREATE TABLE IF NOT EXISTS batches (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    env_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    run_count INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    sealed INTEGER NOT NULL,
+    api TEXT NOT NULL,
+    idempotency_key TEXT,
+    idempotency_key_options TEXT,
+    task_identifiers TEXT,
+    parent_run_id TEXT,
+    resume_parent INTEGER NOT NULL,
+    processing_completed_at INTEGER,
+    errors TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS batches_idempotency
+    ON batches (env_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS batch_items (
+    batch_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    run_id TEXT,
+    PRIMARY KEY (batch_id, idx)
+);
+CREATE TABLE IF NOT EXISTS objects (
+    env_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_type TEXT,
+    data BLOB,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (env_id, path)
+);
+"""
