@@ -27,7 +27,7 @@ def routes(engine: Engine) -> list[Route]:
             )
             if not allowed:
                 raise ApiError(403, "Unauthorized", body=http.FORBIDDEN)
-        return http.json_response(presenters.retrieve(found, _base(request, base_url)))
+        return http.json_response(presenters.retrieve(found, presenters.base_url(request, base_url)))
 
     async def cancel(request: Request) -> Response:
         if request.method == "GET":
@@ -44,7 +44,7 @@ def routes(engine: Engine) -> list[Route]:
         except ValueError:
             raise ApiError(400, "Invalid request body") from None
         found = await engine.reschedule(caller.env, request.path_params["run_id"], body.delay)
-        return http.json_response(presenters.retrieve(found, _base(request, base_url)))
+        return http.json_response(presenters.retrieve(found, presenters.base_url(request, base_url)))
 
     async def replay(request: Request) -> Response:
         caller = await http.authenticate(request, engine, allow_jwt=False)
@@ -58,10 +58,3 @@ def routes(engine: Engine) -> list[Route]:
         Route("/api/v1/runs/{run_id}/replay", replay, methods=["POST"]),
     ]
 
-
-def _base(request: Request, configured: str) -> str:
-    """Presigned URLs point back at whatever address the caller reached us on."""
-    host = request.headers.get("host")
-    if host:
-        return f"{request.url.scheme}://{host}"
-    return configured

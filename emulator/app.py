@@ -12,8 +12,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import api_batches, api_control, api_runs, api_trigger, http
+from . import api_batches, api_control, api_rundata, api_runs, api_trigger, http
 from .batches import BatchService
+from .rundata import RunData
 from .config import Config
 from .engine import Engine
 from .errors import ApiError
@@ -66,6 +67,7 @@ def create_app(engine: Engine | None = None, *, config: Config | None = None, ba
         *api_trigger.routes(engine),
         *api_batches.routes(engine, batches),
         *api_runs.routes(engine),
+        *api_rundata.routes(RunData(engine)),
         *api_control.routes(engine),
     ]
     app = Starlette(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from urllib.parse import quote
+
 from . import lifecycle, packets
 from .clock import iso
 from .engine import Retrieved
+from .metadata import strip_stream_keys
 from .records import Run, boolean_helpers
 
 
@@ -68,8 +71,30 @@ def related_run(run: Run) -> dict[str, Any]:
     return out
 
 
-def _packet_url(base_url: str, run: Run, data: str | None) -> str:
-    return f"{base_url.rstrip('/')}/_emulator/objects/{run.env_id}/{data}"
+def _packet_url(base: str, run: Run, data: str | None) -> str:
+    return f"{base.rstrip('/')}/_emulator/objects/{run.env_id}/{quote(data or '')}"
+
+
+def base_url(request, configured: str) -> str:
+    """Presigned URLs point back at whatever address the caller reached us on."""
+    host = request.headers.get("host")
+    return f"{request.url.scheme}://{host}" if host else configured
+
+
+def list_item(run: Run, env) -> dict[str, Any]:
+    """A ``GET /api/v1/runs`` item: the stored key hash, list-specific fallbacks, ``env``."""
+    out = common_fields(run)
+    out.pop("idempotencyKey", None)
+    if run.idempotency_key is not None:
+        out["idempotencyKey"] = run.idempotency_key
+    if run.is_final and "finishedAt" not in out:
+        out["finishedAt"] = iso(run.updated_at)
+    if "metadata" in out:
+        out["metadata"] = strip_stream_keys(out["metadata"])
+    out["depth"] = run.depth
+    out["taskKind"] = "STANDARD"
+    out["env"] = {"id": env.id, "name": env.slug}
+    return out
 
 
 def retrieve(found: Retrieved, base_url: str) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def boolean_helpers(status: str) -> dict[str, bool]:
 
 
 ENV_TYPES = {"dev": "DEVELOPMENT", "stg": "STAGING", "prod": "PRODUCTION", "preview": "PREVIEW"}
-ENV_SLUGS = {"DEVELOPMENT": "dev", "STAGING": "stg", "PRODUCTION": "prod", "PREVIEW": "preview"}
+ENV_SLUGS = {"DEVELOPMENT": "dev", "STAGING": "staging", "PRODUCTION": "prod", "PREVIEW": "preview"}
 
 
 @dataclass

@@ -7,9 +7,9 @@ The real server validates with zod and reports through zod-validation-error v1
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 MACHINES = ("micro", "small-1x", "small-2x", "medium-1x", "medium-2x", "large-1x", "large-2x")
@@ -224,8 +224,17 @@ class RescheduleBody(_Zod):
     delay: Delay
 
 
+_UNION_TAGS = {"update", "set", "delete", "append", "remove", "increment"}
+
+
 def _format_path(loc: tuple, sub: list) -> str:
-    parts: list[str | int] = [p for p in loc if not isinstance(p, str) or not p.startswith("function-")]
+    parts: list[str | int] = []
+    for position, part in enumerate(loc):
+        if isinstance(part, str) and part.startswith("function-"):
+            continue
+        if position and isinstance(loc[position - 1], int) and part in _UNION_TAGS:
+            continue  # pydantic names the union member after the index; zod does not
+        parts.append(part)
     parts.extend(sub)
     out = ""
     for part in parts:
@@ -247,7 +256,17 @@ def _zod_message(error: dict) -> str:
         return f"Expected object, received {received}"
     if kind == "list_type":
         return f"Expected array, received {received}"
+    if kind == "union_tag_invalid":
+        expected = " | ".join(t.strip() for t in str(error["ctx"].get("expected_tags", "")).split(","))
+        return f"Invalid discriminator value. Expected {expected}"
+    if kind == "union_tag_not_found":
+        return "Invalid discriminator value. Expected 'update' | 'set' | 'delete' | 'append' | 'remove' | 'increment'"
     return error.get("msg", "Invalid input")
+
+
+def validation_message_of(error: dict) -> str:
+    """One issue's message, without its path."""
+    return _zod_message(error)
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -339,3 +358,85 @@ class TaskBatchBody(_Zod):
     """``POST /api/v1/tasks/{task}/batch``: items are whole trigger bodies."""
 
     items: list[TriggerBody]
+
+
+def _metadata_key(value: Any) -> str:
+    from .metadata import is_safe_key
+
+    _string(value)
+    if not is_safe_key(value):
+        raise issue(f"Unsafe metadata key: {value}")
+    return value
+
+
+MetadataKey = Annotated[str, *_field(_metadata_key, {"type": "string"})]
+
+
+def _record(value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise issue(f"Expected object, received {zod_type(value)}")
+    return value
+
+
+Record = Annotated[dict, *_field(_record, {"type": "object"})]
+
+
+class _UpdateOp(_Zod):
+    type: Literal["update"]
+    value: Record
+
+
+class _SetOp(_Zod):
+    type: Literal["set"]
+    key: MetadataKey
+    value: Any = None
+
+
+class _DeleteOp(_Zod):
+    type: Literal["delete"]
+    key: MetadataKey
+
+
+class _AppendOp(_Zod):
+    type: Literal["append"]
+    key: MetadataKey
+    value: Any = None
+
+
+class _RemoveOp(_Zod):
+    type: Literal["remove"]
+    key: MetadataKey
+    value: Any = None
+
+
+class _IncrementOp(_Zod):
+    type: Literal["increment"]
+    key: MetadataKey
+    value: Num
+
+
+MetadataOperation = Annotated[
+    Union[_UpdateOp, _SetOp, _DeleteOp, _AppendOp, _RemoveOp, _IncrementOp], Field(discriminator="type")
+]
+
+
+class UpdateMetadataBody(_Zod):
+    metadata: Record = None
+    operations: list[MetadataOperation] = None
+    parentOperations: list[MetadataOperation] = None
+    rootOperations: list[MetadataOperation] = None
+
+
+class AddTagsBody(_Zod):
+    tags: Tags
+
+
+class ResetIdempotencyBody(_Zod):
+    taskIdentifier: Annotated[str, *_field(lambda v: _min_one(v, "Task identifier is required"), {"type": "string", "minLength": 1})]
+
+
+def _min_one(value: Any, message: str) -> str:
+    _string(value)
+    if not value:
+        raise issue(message)
+    return value

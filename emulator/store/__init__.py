@@ -16,13 +16,14 @@ import aiosqlite
 
 from .base import Duplicate
 from .batches import BatchesTx
+from .queries import QueriesTx
 from .runs import RunsTx
 from .schema import SCHEMA
 
 __all__ = ["Duplicate", "Store", "Tx"]
 
 
-class Tx(RunsTx, BatchesTx):
+class Tx(RunsTx, BatchesTx, QueriesTx):
     """Every statement, usable only inside ``Store.transaction()``."""
 
 

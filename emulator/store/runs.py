@@ -128,3 +128,12 @@ class RunsTx(TxBase):
         for table in ("runs", "debounces", "objects", "environments", "batches", "batch_items"):
             await self._write(f"DELETE FROM {table}")
         self._store.due_floor = None
+
+    async def clear_idempotency_key(self, env_id: str, task: str, key: str, now: int) -> int:
+        """Release ``key`` on every run of (env, task); returns how many runs held it."""
+        rows = await self._all(
+            "UPDATE runs SET idempotency_key = NULL, idempotency_key_expires_at = NULL "
+            "WHERE env_id = ? AND task = ? AND idempotency_key = ? RETURNING id",
+            (env_id, task, key),
+        )
+        return len(rows)
