@@ -1,21 +1,38 @@
-"""Friendly ids: ``run_`` / ``batch_`` + ``c`` + 24 chars of ``[0-9a-z]`` (contract §2.7)."""
+"""Friendly ids: ``run_`` / ``batch_`` + a 25-char cuid (contract §2.7).
+
+Like ``@bugsnag/cuid``: ``c`` + timestamp (8) + counter (4) + fingerprint (4) + random (8),
+all base36, so ids minted later sort later, which keeps list ordering by
+``(createdAt, id)`` in creation order for runs created in the same millisecond.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import secrets
 import string
+import time
 
 _ALPHABET = string.digits + string.ascii_lowercase
+_counter = itertools.count()
+
+
+def _base36(number: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        number, digit = divmod(number, 36)
+        chars.append(_ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+_FINGERPRINT = _base36(os.getpid() * 7919 + 104729, 4)
 
 
 def _body() -> str:
-    # 16 random bytes cover 36**24 (2**124) possible bodies; base36 them into 24 chars.
-    number = int.from_bytes(secrets.token_bytes(16), "big")
-    chars = []
-    for _ in range(24):
-        number, digit = divmod(number, 36)
-        chars.append(_ALPHABET[digit])
-    return "c" + "".join(chars)
+    stamp = _base36(int(time.time() * 1000), 8)
+    count = _base36(next(_counter), 4)
+    noise = _base36(int.from_bytes(secrets.token_bytes(6), "big"), 8)
+    return "c" + stamp + count + _FINGERPRINT + noise
 
 
 def run_id() -> str:

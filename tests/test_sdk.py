@@ -103,3 +103,24 @@ def test_batch_idempotency_key_returns_the_first_batch(server):
     result = sdk(server, "batch_idempotent")
     assert result["second"]["batchId"] == result["first"]["batchId"]
     assert len(result["retrieved"]["runs"]) == 2
+
+
+def test_list_with_filters_returns_exactly_the_runs_made(server):
+    result = sdk(server, "list_filters")
+    assert sorted(result["listed"]) == sorted(result["made"]) and len(result["listed"]) == 3
+    assert result["listed"] == result["made"][::-1]
+    assert result["sample"]["env"]["name"] == "dev"
+
+
+def test_for_await_pages_through_35_runs(server):
+    assert sdk(server, "list_paging") == {"seen": 35, "distinct": 35}
+
+
+def test_300_kib_payload_triggers_and_retrieves_intact(server):
+    result = sdk(server, "large_payload")
+    assert result == {"length": 300 * 1024, "at": "2025-01-01T00:00:00.000Z", "url": True}
+
+
+def test_idempotency_key_reset_lets_a_key_trigger_anew(server):
+    result = sdk(server, "idempotency_reset")
+    assert result["cached"] == result["first"] and result["fresh"] != result["first"]

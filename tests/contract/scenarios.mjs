@@ -1,6 +1,6 @@
 // Drives the official @trigger.dev/sdk against a running emulator and prints one JSON result.
 // Usage: TRIGGER_API_URL=... TRIGGER_SECRET_KEY=... node scenarios.mjs <scenario>
-import { batch, configure, runs, tasks } from "@trigger.dev/sdk";
+import { batch, configure, idempotencyKeys, runs, tasks } from "@trigger.dev/sdk";
 
 const baseURL = process.env.TRIGGER_API_URL;
 const accessToken = process.env.TRIGGER_SECRET_KEY;
@@ -110,6 +110,39 @@ const scenarios = {
     const second = await tasks.batchTrigger("idem", [{ payload: 1 }, { payload: 2 }], { idempotencyKey: "nightly" });
     const retrieved = await batch.retrieve(first.batchId);
     return { first, second, retrieved };
+  },
+
+  async list_filters() {
+    const tag = `list-${Date.now()}`;
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push((await tasks.trigger("listed", { i }, { tags: [tag] })).id);
+    await tasks.trigger("listed", { other: true });
+    await tasks.trigger("not-listed", { i: 9 }, { tags: [tag] });
+    const page = await runs.list({ taskIdentifier: "listed", tag, status: ["QUEUED"] });
+    return { made, listed: page.data.map((r) => r.id), sample: page.data[0] };
+  },
+
+  async list_paging() {
+    const tag = `paging-${Date.now()}`;
+    for (let i = 0; i < 35; i++) await tasks.trigger("paged", { i }, { tags: [tag] });
+    const seen = [];
+    for await (const run of runs.list({ limit: 10, tag })) seen.push(run.id);
+    return { seen: seen.length, distinct: new Set(seen).size };
+  },
+
+  async large_payload() {
+    const blob = "x".repeat(300 * 1024);
+    const handle = await tasks.trigger("big", { blob, at: new Date("2025-01-01T00:00:00Z") });
+    const run = await runs.retrieve(handle.id);
+    return { length: run.payload?.blob?.length, at: run.payload?.at instanceof Date ? run.payload.at.toISOString() : run.payload?.at, url: Boolean(run.payloadPresignedUrl) };
+  },
+
+  async idempotency_reset() {
+    const first = await tasks.trigger("once", { n: 1 }, { idempotencyKey: "reset-me" });
+    const cached = await tasks.trigger("once", { n: 2 }, { idempotencyKey: "reset-me" });
+    await idempotencyKeys.reset("once", "reset-me", { scope: "global" });
+    const fresh = await tasks.trigger("once", { n: 3 }, { idempotencyKey: "reset-me" });
+    return { first: first.id, cached: cached.id, fresh: fresh.id };
   },
 
   async errors() {
