@@ -29,7 +29,8 @@ def _batch_jwt(engine: Engine, caller: http.Caller, batch_id: str, scopes: list[
 
 
 def routes(engine: Engine, service: BatchService) -> list[Route]:
-    docs = engine.config.compat == "docs"
+    def docs() -> bool:
+        return engine.config.compat == "docs"
 
     async def create(request: Request) -> Response:
         if request.method == "GET":
@@ -108,13 +109,13 @@ def routes(engine: Engine, service: BatchService) -> list[Route]:
             return http.preflight(request)
         caller = await http.authenticate(request, engine)
         body = _validated(schemas.BatchTriggerV1Body, await http.json_body(request, TASKS_BATCH_LIMIT))
-        _check_count(len(body.items), 1000 if docs else 500, "Batch cannot be triggered with no items")
+        _check_count(len(body.items), 1000 if docs() else 500, "Batch cannot be triggered with no items")
         for task in {item.task for item in body.items}:
             caller.require("batchTrigger", "tasks", task)
         key = request.headers.get("idempotency-key")
         created = await service.trigger_items(caller.env, body.items, api="v1", idempotency_key=key)
         headers = {**_batch_jwt(engine, caller, created.batch.id, [f"read:batch:{created.batch.id}"]), **http.cors_headers(request)}
-        if docs:
+        if docs():
             return http.json_response(_docs_answer(created), 200, headers)
         answer = {"id": created.batch.id, "isCached": created.cached}
         if created.batch.idempotency_key is not None:
@@ -129,7 +130,7 @@ def routes(engine: Engine, service: BatchService) -> list[Route]:
         http.check_content_length(request, TASK_BATCH_LIMIT)
         task = request.path_params["task"]
         body = _validated(schemas.TaskBatchBody, await http.json_body(request, TASK_BATCH_LIMIT))
-        limit = 1000 if docs else 100
+        limit = 1000 if docs() else 100
         if not body.items:
             raise ApiError(400, "No items to trigger")
         if len(body.items) > limit:

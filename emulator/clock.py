@@ -40,6 +40,11 @@ class Clock:
     def now_ms(self) -> int:
         return to_ms(self.now())
 
+    def reset(self) -> None:
+        """Back to the wall clock (or freezegun's), with no offset."""
+        with self._lock:
+            self._offset = _dt.timedelta(0)
+
     def advance(self, delta: _dt.timedelta) -> _dt.datetime:
         if delta < _dt.timedelta(0):
             raise ClockError("The emulator clock never moves backwards")

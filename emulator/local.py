@@ -1,9 +1,9 @@
-"""A whole emulator inside this process, driven synchronously.
+"""A whole emulator inside this process, driven synchronously: the public Python API.
 
 ``LocalEmulator`` runs an ``Engine`` and its ASGI app on a private event-loop thread, so sync
 and async callers (and a uvicorn server on a free port) all share one state and one clock.
-httpx traffic to the Trigger.dev hosts is routed to it with respx. The pytest plugin is a thin
-layer over this class.
+httpx and ``requests`` traffic to the Trigger.dev hosts is routed to it. The pytest plugin is
+a thin layer over this class.
 """
 
 from __future__ import annotations
@@ -12,21 +12,23 @@ import asyncio
 import socket
 import threading
 from datetime import datetime, timedelta
-from typing import Any, Coroutine, TypeVar
+from typing import Any, Callable, Coroutine, Iterable, TypeVar
+from unittest.mock import ANY
 
 import httpx
 
-from . import ids
+from . import assertions, execution, ids, packets
 from .app import create_app
 from .clock import to_ms
 from .config import Config
 from .engine import Engine
-from .views import Run
+from .intercept import Interceptor
+from .views import Batch, Run
 
 T = TypeVar("T")
 
 DEFAULT_HOST = "https://api.trigger.dev"
-_KEY_PREFIX = {"dev": "tr_dev_", "staging": "tr_stg_", "prod": "tr_prod_", "preview": "tr_preview_"}
+KEY_PREFIXES = {"dev": "tr_dev_", "staging": "tr_stg_", "prod": "tr_prod_", "preview": "tr_preview_"}
 
 
 class _LoopThread:
@@ -39,7 +41,7 @@ class _LoopThread:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
-    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60) -> T:
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 120) -> T:
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("the emulator's own thread cannot wait on itself")
@@ -53,31 +55,32 @@ class _LoopThread:
 
 
 class LocalEmulator:
-    """An emulator in this process. Use as a context manager, or call ``start``/``close``."""
+    """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
-    def __init__(
-        self,
-        config: Config | None = None,
-        *,
-        environment: str = "dev",
-        secret_key: str | None = None,
-    ) -> None:
-        if environment not in _KEY_PREFIX:
-            raise ValueError(f"environment must be one of {', '.join(_KEY_PREFIX)}")
+    def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
+        if environment not in KEY_PREFIXES:
+            raise ValueError(f"environment must be one of {', '.join(KEY_PREFIXES)}")
         self.config = config or Config()
         self.engine = Engine(self.config)
         self.clock = _ClockControl(self)
-        self.secret_key = secret_key or ids.random_key(_KEY_PREFIX[environment])
+        self.environment = environment
+        self.secret_key = secret_key or ids.random_key(KEY_PREFIXES[environment])
         self.app = create_app(self.engine)
         self.base_url = DEFAULT_HOST
         self.url: str | None = None
+        self.auto_execute = False
         self._loop: _LoopThread | None = None
         self._transport = httpx.ASGITransport(app=self.app)
         self._server: Any = None
         self._server_task: Any = None
+        self._handlers: dict[str, Callable[..., Any]] = {}
+        self._executing = False
+        self._interceptor: Interceptor | None = None
+        #: Run ids a test has looked at through an assertion or ``run(id)``.
+        self.asserted: set[str] = set()
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> "LocalEmulator":
+    def open(self) -> "LocalEmulator":
         if self._loop is None:
             self._loop = _LoopThread()
             self._call(self.engine.open())
@@ -86,6 +89,7 @@ class LocalEmulator:
     def close(self) -> None:
         if self._loop is None:
             return
+        self.stop_intercepting()
         if self._server is not None:
             self._server.should_exit = True
             try:
@@ -98,15 +102,22 @@ class LocalEmulator:
         self._loop = None
 
     def __enter__(self) -> "LocalEmulator":
-        return self.start()
+        return self.open()
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def reset(self) -> None:
+        """Wipe every run, batch and environment, and put the clock back on the wall clock."""
+        self._call(self.engine.reset())
+        self.engine.clock.reset()
+        self._handlers.clear()
+        self.asserted.clear()
+
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         if self._loop is None:
             coro.close()
-            raise RuntimeError("the emulator is not started")
+            raise RuntimeError("the emulator is not open")
         return self._loop.call(coro)
 
     # -- HTTP -----------------------------------------------------------------------------
@@ -117,7 +128,10 @@ class LocalEmulator:
         except httpx.RequestNotRead:
             content = request.read()
         status, headers, body = self._call(self._dispatch(request.method, str(request.url), request.headers.raw, content))
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        response = httpx.Response(status, headers=headers, content=body, request=request)
+        if self.auto_execute and not self._executing and self._handlers:
+            self.execute()
+        return response
 
     async def _dispatch(self, method: str, url: str, headers: list, content: bytes):
         # A stream keeps the caller's framing: no Content-Length is invented for a chunked body.
@@ -129,13 +143,28 @@ class LocalEmulator:
     def client(self, **kwargs: Any) -> httpx.Client:
         """A sync httpx client whose requests go straight to this emulator, key preset."""
         headers = {"Authorization": f"Bearer {self.secret_key}", **kwargs.pop("headers", {})}
-        return httpx.Client(
-            transport=httpx.MockTransport(self.handle), base_url=self.base_url, headers=headers, **kwargs
-        )
+        return httpx.Client(transport=httpx.MockTransport(self.handle), base_url=self.base_url, headers=headers, **kwargs)
+
+    def intercept(self, hosts: Iterable[str] = ()) -> Interceptor:
+        """Route httpx (and ``requests``) calls for the Trigger.dev host, ``base_url`` and
+        ``hosts`` to this emulator until ``stop_intercepting``."""
+        self.stop_intercepting()
+        wanted = {DEFAULT_HOST, *hosts}
+        if self.url is None:
+            wanted.add(self.base_url)
+        self._interceptor = Interceptor(self.handle, wanted)
+        self._interceptor.start()
+        return self._interceptor
+
+    def stop_intercepting(self) -> None:
+        if self._interceptor is not None:
+            self._interceptor.stop()
+            self._interceptor = None
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve this emulator over a real socket (for other processes); returns its URL."""
         if self.url is not None:
+            self.base_url = self.url
             return self.url
         import uvicorn
 
@@ -160,30 +189,75 @@ class LocalEmulator:
         return self.url
 
     # -- inspection -----------------------------------------------------------------------
-    def runs(
-        self, task: str | None = None, *, status: str | None = None, tag: str | None = None, batch: str | None = None
-    ) -> list[Run]:
+    def _view(self, record) -> Run:
+        view = Run.from_record(record)
+        if record.payload_type == packets.STORE and record.payload:
+            found = self._call(self._object(record.env_id, record.payload))
+            if found is not None:
+                content_type, data = found
+                decoded = packets.decode_for_python(data.decode("utf-8", "replace"), content_type or packets.JSON)
+                object.__setattr__(view, "payload", decoded)
+        return view
+
+    async def _object(self, env_id: str, path: str):
+        async with self.engine.store.transaction() as tx:
+            return await tx.get_object(env_id, path)
+
+    def runs(self, task: str | None = None, *, status: str | None = None, tag: str | None = None,
+             batch: str | None = None) -> list[Run]:
         """Every run of this emulator (all environments), in creation order."""
-        records = self._call(self.engine.runs())
         out = []
-        for record in records:
-            view = Run.from_record(record)
-            if task is not None and view.task != task:
+        for record in self._call(self.engine.runs()):
+            if task is not None and record.task != task:
                 continue
-            if status is not None and view.status != status:
+            if batch is not None and record.batch_id != batch:
                 continue
-            if tag is not None and tag not in view.tags:
+            if tag is not None and tag not in record.tags:
                 continue
-            if batch is not None and view.batch_id != batch:
+            if status is not None and record.public_status != status:
                 continue
-            out.append(view)
+            out.append(self._view(record))
         return out
 
     def run(self, run_id: str) -> Run:
         record = self._call(self.engine.run_any(run_id))
         if record is None:
             raise KeyError(run_id)
-        return Run.from_record(record)
+        self.asserted.add(run_id)
+        return self._view(record)
+
+    def batches(self) -> list[Batch]:
+        from .batches import BatchService
+
+        return [Batch.from_view(v) for v in self._call(BatchService(self.engine).all())]
+
+    def batch(self, batch_id: str) -> Batch:
+        for batch in self.batches():
+            if batch.id == batch_id:
+                return batch
+        raise KeyError(batch_id)
+
+    # -- assertions -----------------------------------------------------------------------
+    def assert_triggered(self, task: str, *, payload: Any = ANY, times: int | None = None, **options: Any) -> Run:
+        """At least one run of ``task`` matching (exactly ``times`` runs if given); returns the latest."""
+        assertions.check_options(options)
+        expected = {"payload": payload, **options}
+        runs = self.runs()
+        matching = [r for r in runs if not assertions.mismatches(r, task, expected)]
+        if (times is None and not matching) or (times is not None and len(matching) != times):
+            raise AssertionError(assertions.failure(task, expected, runs, times=times, matched=len(matching)))
+        self.asserted.update(r.id for r in matching)
+        return matching[-1] if matching else None  # type: ignore[return-value]
+
+    def assert_not_triggered(self, task: str | None = None) -> None:
+        runs = self.runs(task)
+        if runs:
+            listed = "\n".join(f"  {r.id}  task={r.task!r}  status={r.status}  payload={r.payload!r}" for r in runs)
+            what = f"no run of {task!r}" if task else "no runs"
+            raise AssertionError(f"Expected {what}, but {len(runs)} were triggered:\n{listed}")
+
+    def unasserted(self) -> list[Run]:
+        return [r for r in self.runs() if r.id not in self.asserted]
 
     # -- time -----------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -199,11 +273,11 @@ class LocalEmulator:
         return self.now()
 
     # -- outcomes -------------------------------------------------------------------------
-    def start_run(self, run_id: str) -> Run:
-        return Run.from_record(self._call(self.engine.start(run_id)))
+    def start(self, run_id: str) -> Run:
+        return self._view(self._call(self.engine.start(run_id)))
 
     def complete(self, run_id: str, output: Any = None) -> Run:
-        return Run.from_record(self._call(self.engine.complete(run_id, output)))
+        return self._view(self._call(self.engine.complete(run_id, output)))
 
     def fail(self, run_id: str, error: str | dict[str, Any] = "Failed", *, status: str = "FAILED") -> Run:
         if isinstance(error, str):
@@ -214,22 +288,59 @@ class LocalEmulator:
             "message": str(error.get("message", "")),
             "stackTrace": str(error.get("stackTrace", "")),
         }
-        return Run.from_record(self._call(self.engine.fail(run_id, stored, status)))
+        return self._view(self._call(self.engine.fail(run_id, stored, status)))
 
     def cancel(self, run_id: str) -> Run:
-        record = self._call(self.engine.run_any(run_id))
-        if record is None:
-            raise KeyError(run_id)
-
         async def go():
+            record = await self.engine.run_any(run_id)
+            if record is None:
+                raise KeyError(run_id)
             env = await self.engine.environment_by_id(record.env_id)
             return await self.engine.cancel(env, run_id)
 
-        self._call(go())
-        return self.run(run_id)
+        return self._view(self._call(go()))
 
-    def reset(self) -> None:
-        self._call(self.engine.reset())
+    # -- Python task handlers -------------------------------------------------------------
+    def task(self, task_id: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a handler that ``execute()`` calls for queued runs of ``task_id``."""
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            self._handlers[task_id] = handler
+            return handler
+
+        return register
+
+    def execute(self, limit: int = 1000) -> list[Run]:
+        """Run every QUEUED run that has a handler (and the runs those trigger), oldest first.
+        A raising handler is retried up to the run's ``maxAttempts`` (default 1)."""
+        if self._executing:
+            return []
+        self._executing = True
+        done: list[Run] = []
+        try:
+            while len(done) < limit:
+                queued = [r for r in self.runs(status="QUEUED") if r.task in self._handlers]
+                if not queued:
+                    break
+                for run in queued:
+                    done.append(self._execute_one(run))
+        finally:
+            self._executing = False
+        return done
+
+    def _execute_one(self, run: Run) -> Run:
+        handler = self._handlers[run.task]
+        attempts = max(1, run.max_attempts or 1)
+        for attempt in range(1, attempts + 1):
+            current = self.start(run.id)
+            try:
+                output = execution.call_handler(handler, current.payload, current)
+            except Exception as exc:  # noqa: BLE001 - a task failure is data
+                if attempt == attempts:
+                    return self.fail(run.id, execution.error_of(exc))
+                continue
+            return self.complete(run.id, output)
+        return self.run(run.id)  # pragma: no cover
 
 
 class _ClockControl:

@@ -78,3 +78,33 @@ class Run:
             payload_type=run.payload_type,
             events=[(status, from_ms(at)) for status, at in run.events],
         )
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A snapshot of one batch."""
+
+    id: str
+    status: str
+    run_count: int
+    runs: list[str]
+    errors: list[dict[str, Any]]
+    idempotency_key: str | None
+    sealed: bool
+    created_at: datetime
+    env_id: str
+
+    @classmethod
+    def from_view(cls, view) -> "Batch":
+        batch = view.batch
+        return cls(
+            id=batch.id,
+            status=view.status,
+            run_count=batch.run_count,
+            runs=list(view.run_ids),
+            errors=[dict(e) for e in batch.errors],
+            idempotency_key=batch.idempotency_key,
+            sealed=batch.sealed,
+            created_at=from_ms(batch.created_at),
+            env_id=batch.env_id,
+        )

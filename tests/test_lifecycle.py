@@ -70,7 +70,7 @@ def test_zero_second_ttl_expires_as_soon_as_queued(emu, api, trigger):
 
 def test_started_run_never_expires(emu, trigger):
     run_id = trigger(ttl="1m")
-    emu.start_run(run_id)
+    emu.start(run_id)
     emu.advance(hours=1)
     assert emu.run(run_id).status == "EXECUTING"
 

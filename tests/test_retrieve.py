@@ -78,7 +78,7 @@ class TestIdempotency:
     @pytest.mark.parametrize("finish, cached", [
         (lambda emu, run_id: emu.complete(run_id, {"ok": 1}), True),
         (lambda emu, run_id: emu.cancel(run_id), True),
-        (lambda emu, run_id: emu.start_run(run_id), True),
+        (lambda emu, run_id: emu.start(run_id), True),
         (lambda emu, run_id: emu.fail(run_id, "boom"), False),
         (lambda emu, run_id: emu.fail(run_id, "boom", status="CRASHED"), False),
         (lambda emu, run_id: emu.fail(run_id, "boom", status="SYSTEM_FAILURE"), False),

@@ -1,0 +1,111 @@
+"""Routing HTTP clients to an in-process emulator: httpx through respx, ``requests`` through
+a patched adapter. Traffic to other hosts passes through untouched, and other respx routers
+(a test's own ``respx_mock``) keep answering for the hosts they mock."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+from unittest import mock
+from urllib.parse import urlsplit
+
+import httpx
+import respx
+from respx.mocks import HTTPCoreMocker
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def _host_of(url: str) -> str:
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    return parts.netloc.lower()
+
+
+class Interceptor:
+    def __init__(self, handler: Handler, hosts: Iterable[str]) -> None:
+        self._handler = handler
+        self.hosts = {_host_of(h) for h in hosts}
+        self._router: respx.MockRouter | None = None
+        self._requests_patch = None
+
+    def __enter__(self) -> "Interceptor":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self._router is not None:
+            return
+        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+        router.route().mock(side_effect=self._route)
+        router.start()
+        self._router = router
+        self._patch_requests()
+
+    def stop(self) -> None:
+        if self._router is not None:
+            self._router.stop(quiet=True)
+            self._router = None
+        if self._requests_patch is not None:
+            self._requests_patch.stop()
+            self._requests_patch = None
+
+    def matches(self, url: httpx.URL | str) -> bool:
+        return _host_of(str(url)) in self.hosts
+
+    def _route(self, request: httpx.Request):
+        if not self.matches(request.url):
+            return self._defer(request)
+        return self._handler(request)
+
+    def _defer(self, request: httpx.Request):
+        # Not ours: let a later router (the test's own respx mock) answer if there is one,
+        # else pass the request through to the network untouched.
+        routers = HTTPCoreMocker.routers
+        later = routers[routers.index(self._router) + 1 :] if self._router in routers else []
+        return None if later else request
+
+    # -- requests -------------------------------------------------------------------------
+    def _patch_requests(self) -> None:
+        try:
+            import requests.adapters
+        except ImportError:  # the `requests` extra is not installed
+            return
+        original = requests.adapters.HTTPAdapter.send
+        interceptor = self
+
+        def send(adapter, request, *args, **kwargs):
+            if not interceptor.matches(request.url):
+                return original(adapter, request, *args, **kwargs)
+            return interceptor._requests_response(adapter, request)
+
+        self._requests_patch = mock.patch.object(requests.adapters.HTTPAdapter, "send", send)
+        self._requests_patch.start()
+
+    def _requests_response(self, adapter, prepared):
+        import requests
+
+        body = prepared.body
+        if body is None:
+            content = b""
+        elif isinstance(body, str):
+            content = body.encode("utf-8")
+        elif isinstance(body, (bytes, bytearray)):
+            content = bytes(body)
+        else:  # an iterable or file: a streamed (chunked) body
+            content = b"".join(chunk.encode() if isinstance(chunk, str) else chunk for chunk in body)
+        request = httpx.Request(prepared.method, prepared.url, headers=list(prepared.headers.items()), content=content)
+        if "content-length" not in {k.lower() for k in prepared.headers}:
+            request.headers.pop("content-length", None)
+        answer = self._handler(request)
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.headers = requests.structures.CaseInsensitiveDict(answer.headers.items())
+        response._content = answer.content
+        response.encoding = answer.encoding
+        response.url = prepared.url
+        response.request = prepared
+        response.reason = answer.reason_phrase
+        response.connection = adapter
+        return response
