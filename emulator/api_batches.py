@@ -96,6 +96,7 @@ def routes(engine: Engine, service: BatchService) -> list[Route]:
         created = await service.trigger_items(
             caller.env, body.items, api="v2", parent_run_id=body.parentRunId,
             resume_parent=bool(body.resumeParentOnCompletion),
+            request_key=request.headers.get("x-trigger-request-idempotency-key"),
         )
         headers = {**_batch_jwt(engine, caller, created.batch.id, [f"read:batch:{created.batch.id}"]), **http.cors_headers(request)}
         return http.json_response(

@@ -102,3 +102,71 @@ def routes(engine: Engine) -> list[Route]:
         Route("/__emulator/reset", reset, methods=["POST"]),
         Route("/__emulator/runs/{run_id}/{action}", outcome, methods=["POST"]),
     ]
+
+
+def fault_routes(engine: Engine) -> list[Route]:
+    from .faults import FaultError
+
+    async def faults(request: Request) -> Response:
+        if request.method == "GET":
+            return http.json_response({"faults": engine.faults.list()})
+        if request.method == "DELETE":
+            engine.faults.clear()
+            return http.json_response({"ok": True})
+        body = await _optional_json(request)
+        try:
+            fault = engine.faults.add_spec(body)
+        except FaultError as exc:
+            raise ApiError(400, str(exc)) from None
+        return http.json_response({"id": fault.id})
+
+    async def one_fault(request: Request) -> Response:
+        if not engine.faults.remove(request.path_params["fault_id"]):
+            raise ApiError(404, "Not found")
+        return http.json_response({"ok": True})
+
+    async def rate_limit(request: Request) -> Response:
+        body = await _optional_json(request)
+        try:
+            engine.config.api_rate_limit = parse_rate_limit(body.get("api", "keep"), engine.config.api_rate_limit)
+            engine.config.batch_rate_limit = parse_rate_limit(body.get("batch", "keep"), engine.config.batch_rate_limit, "batch")
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        engine.buckets.clear()
+        return http.json_response(
+            {"api": engine.config.api_rate_limit and list(engine.config.api_rate_limit),
+             "batch": engine.config.batch_rate_limit and list(engine.config.batch_rate_limit)}
+        )
+
+    return [
+        Route("/__emulator/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/__emulator/faults/{fault_id}", one_fault, methods=["DELETE"]),
+        Route("/__emulator/rate-limits", rate_limit, methods=["POST"]),
+    ]
+
+
+PRESETS = {
+    "production": {"api": (750, 250, 10_000), "batch": (1200, 100, 10_000)},
+    "generous": {"api": (1_000_000, 1_000_000, 10_000), "batch": (1_000_000, 1_000_000, 10_000)},
+}
+
+
+def parse_rate_limit(value: Any, current: Any, kind: str = "api"):
+    """``"keep"``, ``None``/``"off"``, a preset name, or ``{"limit", "refill", "interval_ms"}``."""
+    if value == "keep":
+        return current
+    if value is None or value == "off":
+        return None
+    if isinstance(value, str):
+        if value not in PRESETS:
+            raise ValueError(f"unknown preset {value!r}; one of: {', '.join(PRESETS)}, off")
+        return PRESETS[value][kind] if kind in PRESETS[value] else PRESETS[value]["api"]
+    if isinstance(value, dict):
+        try:
+            limit, refill, interval = int(value["limit"]), int(value["refill"]), int(value.get("interval_ms", 10_000))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError('a limit is {"limit": n, "refill": n, "interval_ms": n}') from None
+        if limit < 1 or refill < 1 or interval < 1:
+            raise ValueError("limit, refill and interval_ms must be positive")
+        return (limit, refill, interval)
+    raise ValueError('a limit is a preset name, "off", or {"limit", "refill", "interval_ms"}')

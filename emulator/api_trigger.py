@@ -59,7 +59,10 @@ def routes(engine: Engine) -> list[Route]:
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         caller.require("trigger", "tasks", task)
-        run, cached = await engine.trigger(caller.env, task, body, header_key=header_key, header_ttl=header_ttl)
+        run, cached = await engine.trigger(
+            caller.env, task, body, header_key=header_key, header_ttl=header_ttl,
+            request_key=request.headers.get("x-trigger-request-idempotency-key"),
+        )
         scopes = [f"read:runs:{run.id}", f"write:inputStreams:{run.id}"]
         if caller.scopes is not None and "realtime" in caller.scopes:
             scopes.append("realtime")

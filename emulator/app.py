@@ -9,6 +9,7 @@ from typing import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,6 +19,7 @@ from .rundata import RunData
 from .config import Config
 from .engine import Engine
 from .errors import ApiError
+from .middleware import ApiMiddleware
 
 log = logging.getLogger("trigger_emulator")
 
@@ -69,10 +71,12 @@ def create_app(engine: Engine | None = None, *, config: Config | None = None, ba
         *api_runs.routes(engine),
         *api_rundata.routes(RunData(engine)),
         *api_control.routes(engine),
+        *api_control.fault_routes(engine),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(ApiMiddleware, engine=engine)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_exception, Exception: _unexpected},
     )
     app.state.engine = engine

@@ -283,11 +283,18 @@ class BatchService:
         parent_run_id: str | None = None,
         resume_parent: bool = False,
         idempotency_key: str | None = None,
+        request_key: str | None = None,
     ) -> Created:
         """Create a batch and its runs at once (v2 ``tasks/batch``, the v1 routes)."""
         now = self.engine.clock.now_ms()
+        scoped = f"batch:{request_key}" if request_key and self.config.request_idempotency else None
         async with self.engine.store.transaction() as tx:
             await self.engine.apply_due(tx, now)
+            if scoped is not None:
+                replayed = await tx.request_key(env.id, scoped, now - 86_400_000)
+                found = await tx.batch(env.id, replayed) if replayed else None
+                if found is not None:
+                    return Created(found, False, [])
             if idempotency_key is not None:
                 existing = await tx.batch_by_idempotency_key(env.id, idempotency_key)
                 if existing is not None:
@@ -316,6 +323,8 @@ class BatchService:
                 stored.append((index, json.dumps(line, separators=(",", ":"))))
             await tx.add_batch_items(batch.id, stored)
             runs = await self._seal(tx, env, batch, stored, now)
+            if scoped is not None:
+                await tx.save_request_key(env.id, scoped, batch.id, now)
             return Created(batch, False, runs)
 
     # -- reading --------------------------------------------------------------------------

@@ -17,13 +17,19 @@ def _serve(args: argparse.Namespace) -> int:
 
     base_url = f"http://{args.host}:{args.port}"
     keys = list(args.key or [])
+    from .api_control import parse_rate_limit
+
     config = Config(
         database=args.db,
         strict_keys=args.strict_keys,
         keys=keys,
         compat=args.compat,
         base_url=base_url,
+        request_idempotency=args.request_idempotency == "on",
+        batch_idempotency=args.batch_idempotency,
     )
+    config.api_rate_limit = parse_rate_limit(args.rate_limit, config.api_rate_limit)
+    config.batch_rate_limit = parse_rate_limit(args.batch_rate_limit, config.batch_rate_limit, "batch")
     key = keys[0] if keys else os.environ.get("TRIGGER_SECRET_KEY") or ids.random_key("tr_dev_")
     if not key.startswith("tr_"):
         key = ids.random_key("tr_dev_")
@@ -47,6 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--key", action="append", help="a secret key to accept (repeatable)")
     serve.add_argument("--strict-keys", action="store_true", help="accept only the --key keys")
     serve.add_argument("--compat", choices=["production", "docs"], default="production")
+    serve.add_argument("--rate-limit", default="generous", choices=["generous", "production", "off"],
+                       help="global API limiter (production: 750 burst, +250 per 10 s)")
+    serve.add_argument("--batch-rate-limit", default="production", choices=["generous", "production", "off"],
+                       help="batch limiter (production: 1200 items burst, +100 per 10 s)")
+    serve.add_argument("--request-idempotency", default="on", choices=["on", "off"],
+                       help="replay retried requests (off: production's current no-op)")
+    serve.add_argument("--batch-idempotency", default="cached", choices=["cached", "reject"],
+                       help="a repeated batch idempotencyKey: 200 isCached (cached) or production's 422 (reject)")
     serve.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     if args.command == "serve":

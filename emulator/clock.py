@@ -40,6 +40,11 @@ class Clock:
     def now_ms(self) -> int:
         return to_ms(self.now())
 
+    def wall_ms(self) -> int:
+        """The wall clock (or freezegun's) without the emulator's own offset: what clients
+        compare rate-limit resets with."""
+        return to_ms(_dt.datetime.now(UTC))
+
     def reset(self) -> None:
         """Back to the wall clock (or freezegun's), with no offset."""
         with self._lock:

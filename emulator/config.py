@@ -20,6 +20,12 @@ class Config:
     #: Batch rate limiter (contract §6.4): ``(capacity, refill, refill interval in ms)`` per
     #: environment, charged ``runCount`` at create; None turns it off.
     batch_rate_limit: tuple[int, int, int] | None = (1200, 100, 10_000)
+    #: Global API rate limiter (contract §2.5) per caller: ``(capacity, refill, interval ms)``.
+    #: Generous by default, so its headers are always there; ``None`` turns it off.
+    api_rate_limit: tuple[int, int, int] | None = (1_000_000, 1_000_000, 10_000)
+    #: ``x-trigger-request-idempotency-key``: True replays the first answer to a retried
+    #: trigger (what the server intends); False is production's current no-op.
+    request_idempotency: bool = True
     #: A repeated batch ``idempotencyKey``: ``cached`` answers 200 ``isCached:true`` (what the
     #: server intends), ``reject`` the production snapshot's 422.
     batch_idempotency: str = "cached"

@@ -13,10 +13,12 @@ from .clock import Clock
 from .config import Config
 from .durations import parse_date_ms, resolve_delay
 from .errors import ApiError, NotFound
+from .faults import FaultSet
 from .records import DELAYED, ENV_TYPES, Environment, Run
 from .schemas import TriggerBody, TriggerOptions
 from .store import Duplicate, Store, Tx
 
+REQUEST_KEY_TTL_MS = 86_400_000
 _KEY = re.compile(r"^tr_(dev|stg|prod|preview)_[A-Za-z0-9_]+$")
 
 
@@ -42,6 +44,7 @@ class Engine:
         self._environments: dict[tuple[str, str | None], Environment] = {}
         #: Per-environment limiter state, on the emulator clock (reset with the state).
         self.buckets: dict[tuple[str, str], Any] = {}
+        self.faults = FaultSet()
 
     async def open(self) -> None:
         await self.store.open()
@@ -110,8 +113,13 @@ class Engine:
         *,
         header_key: str | None = None,
         header_ttl: str | None = None,
+        request_key: str | None = None,
     ) -> tuple[Run, bool]:
-        """Returns ``(run, is_cached)``: the new run, the idempotent hit or the debounced run."""
+        """Returns ``(run, is_cached)``: the new run, the idempotent hit or the debounced run.
+
+        ``request_key`` (``x-trigger-request-idempotency-key``) replays the run a retried
+        request made before its answer was lost, for 24 hours.
+        """
         now = self.clock.now_ms()
         draft = triggering.prepare(
             env, task, body, now, dev_default_ttl=self.config.dev_default_ttl, header_key=header_key, header_ttl=header_ttl
@@ -120,10 +128,21 @@ class Engine:
             try:
                 async with self.store.transaction() as tx:
                     await self.apply_due(tx, now)
-                    return await self.trigger_prepared(tx, env, draft, now)
+                    if request_key and self.config.request_idempotency:
+                        replay = await self._replayed(tx, env, "trigger:" + request_key, now)
+                        if replay is not None:
+                            return replay, False
+                    run, cached = await self.trigger_prepared(tx, env, draft, now)
+                    if request_key and self.config.request_idempotency:
+                        await tx.save_request_key(env.id, "trigger:" + request_key, run.id, now)
+                    return run, cached
             except Duplicate:
                 continue  # another writer claimed the key between our lookup and insert
         raise ApiError(500, "Something went wrong")
+
+    async def _replayed(self, tx: Tx, env: Environment, key: str, now: int) -> Run | None:
+        run_id = await tx.request_key(env.id, key, now - REQUEST_KEY_TTL_MS)
+        return None if run_id is None else await tx.run(env.id, run_id)
 
     async def trigger_prepared(self, tx: Tx, env: Environment, draft: triggering.Draft, now: int) -> tuple[Run, bool]:
         run = draft.run
@@ -314,3 +333,4 @@ class Engine:
             await tx.wipe()
         self._environments.clear()
         self.buckets.clear()
+        self.faults.clear()

@@ -9,6 +9,7 @@ a thin layer over this class.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import threading
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from .clock import to_ms
 from .config import Config
 from .engine import Engine
 from .intercept import Interceptor
+from .middleware import DropConnection
 from .views import Batch, Run
 
 T = TypeVar("T")
@@ -61,6 +63,7 @@ class LocalEmulator:
         if environment not in KEY_PREFIXES:
             raise ValueError(f"environment must be one of {', '.join(KEY_PREFIXES)}")
         self.config = config or Config()
+        self._initial_config = dataclasses.replace(self.config, keys=list(self.config.keys))
         self.engine = Engine(self.config)
         self.clock = _ClockControl(self)
         self.environment = environment
@@ -108,9 +111,14 @@ class LocalEmulator:
         self.close()
 
     def reset(self) -> None:
-        """Wipe every run, batch and environment, and put the clock back on the wall clock."""
+        """Wipe every run, batch, environment and fault, put the clock back on the wall clock
+        and the settings back to what the emulator was made with."""
         self._call(self.engine.reset())
         self.engine.clock.reset()
+        for name in ("strict_keys", "compat", "dev_default_ttl", "batch_rate_limit", "api_rate_limit",
+                     "request_idempotency", "batch_idempotency"):
+            setattr(self.config, name, getattr(self._initial_config, name))
+        self.config.keys = list(self._initial_config.keys)
         self._handlers.clear()
         self.asserted.clear()
 
@@ -127,7 +135,10 @@ class LocalEmulator:
             content = request.content
         except httpx.RequestNotRead:
             content = request.read()
-        status, headers, body = self._call(self._dispatch(request.method, str(request.url), request.headers.raw, content))
+        try:
+            status, headers, body = self._call(self._dispatch(request.method, str(request.url), request.headers.raw, content))
+        except DropConnection:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request) from None
         response = httpx.Response(status, headers=headers, content=body, request=request)
         if self.auto_execute and not self._executing and self._handlers:
             self.execute()
@@ -187,6 +198,25 @@ class LocalEmulator:
         self.base_url = self.url
         self.config.base_url = self.url
         return self.url
+
+    # -- faults and limits ----------------------------------------------------------------
+    @property
+    def faults(self):
+        """Fault injection: ``.add(api="trigger", status=500, times=2)`` (or ``method=``,
+        ``path=`` with ``*``, ``task=``; ``every=``, ``probability=`` + ``seed=``;
+        ``latency_ms=``, ``drop=True``, ``lose_response=True``; ``reset_in_ms=``,
+        ``retry_after_s=``, ``should_retry=``, ``headers=``, ``body=``) returns its id;
+        ``.remove(id)``, ``.clear()``, ``.list()``."""
+        return self.engine.faults
+
+    def rate_limit(self, api: Any = "keep", *, batch: Any = "keep") -> None:
+        """Set the limiters: a preset (``"production"``, ``"generous"``), ``None`` for off, or
+        ``{"limit": n, "refill": n, "interval_ms": n}``. Buckets start full again."""
+        from .api_control import parse_rate_limit
+
+        self.config.api_rate_limit = parse_rate_limit(api, self.config.api_rate_limit)
+        self.config.batch_rate_limit = parse_rate_limit(batch, self.config.batch_rate_limit, "batch")
+        self.engine.buckets.clear()
 
     # -- inspection -----------------------------------------------------------------------
     def _view(self, record) -> Run:

@@ -125,7 +125,7 @@ class RunsTx(TxBase):
 
     # -- whole state --------------------------------------------------------------------
     async def wipe(self) -> None:
-        for table in ("runs", "debounces", "objects", "environments", "batches", "batch_items"):
+        for table in ("runs", "debounces", "objects", "environments", "batches", "batch_items", "request_keys"):
             await self._write(f"DELETE FROM {table}")
         self._store.due_floor = None
 
@@ -137,3 +137,17 @@ class RunsTx(TxBase):
             (env_id, task, key),
         )
         return len(rows)
+
+    # -- request idempotency ------------------------------------------------------------
+    async def request_key(self, env_id: str, key: str, since: int) -> str | None:
+        row = await self._one(
+            "SELECT entity_id FROM request_keys WHERE env_id = ? AND key = ? AND created_at >= ?", (env_id, key, since)
+        )
+        return None if row is None else row[0]
+
+    async def save_request_key(self, env_id: str, key: str, entity_id: str, now: int) -> None:
+        await self._write(
+            "INSERT INTO request_keys (env_id, key, entity_id, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (env_id, key) DO UPDATE SET entity_id = excluded.entity_id, created_at = excluded.created_at",
+            (env_id, key, entity_id, now),
+        )

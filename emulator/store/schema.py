@@ -76,6 +76,13 @@ CREATE TABLE IF NOT EXISTS batch_items (
     run_id TEXT,
     PRIMARY KEY (batch_id, idx)
 );
+CREATE TABLE IF NOT EXISTS request_keys (
+    env_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (env_id, key)
+);
 CREATE TABLE IF NOT EXISTS objects (
     env_id TEXT NOT NULL,
     path TEXT NOT NULL,
