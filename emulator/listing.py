@@ -108,7 +108,7 @@ def parse_period_ms(value: str) -> int | None:
         if unit not in _PERIOD_WORDS:
             return None
         total += float(amount) * _PERIOD_WORDS[unit]
-    return int(total)
+    return int(total) if total < 8.64e15 else None
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -171,8 +171,8 @@ def parse(params: Mapping[str, str], now: int) -> RunQuery:
         raw = params.get(key)
         if raw is None:
             continue
-        at = int(raw) if re.fullmatch(r"-?\d+", raw.strip()) else parse_date_ms(raw)
-        if at is None:
+        at = int(raw) if re.fullmatch(r"-?\d{1,16}", raw.strip()) else parse_date_ms(raw)
+        if at is None or abs(at) > 8_640_000_000_000_000:
             issues.append(_issue(key, f"Invalid date: {raw}"))
         else:
             setattr(query, attr, at)
@@ -185,7 +185,7 @@ def parse(params: Mapping[str, str], now: int) -> RunQuery:
         query.created_to = None
         query.created_from = None
         period_ms = parse_period_ms(period)
-        if period_ms is not None:
+        if period_ms is not None and period_ms < now:
             query.created_from = now - period_ms
     elif query.created_from is None and query.created_to is None:
         query.created_from = now - DEFAULT_PERIOD_MS

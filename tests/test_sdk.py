@@ -124,3 +124,15 @@ def test_300_kib_payload_triggers_and_retrieves_intact(server):
 def test_idempotency_key_reset_lets_a_key_trigger_anew(server):
     result = sdk(server, "idempotency_reset")
     assert result["cached"] == result["first"] and result["fresh"] != result["first"]
+
+
+def test_sdk_retries_two_500s_and_creates_one_run(server):
+    result = sdk(server, "retry_500_twice")
+    assert result["listed"] == [result["id"]]
+    assert result["elapsed"] >= 2500  # its backoff: 1000 ms, then 1600 ms
+
+
+def test_sdk_waits_for_the_429_reset_then_succeeds(server):
+    result = sdk(server, "retry_429_reset")
+    assert result["listed"] == [result["id"]]
+    assert 900 <= result["elapsed"] <= 4000  # reset in 1 s plus up to 1 s of the SDK's jitter

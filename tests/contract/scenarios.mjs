@@ -145,6 +145,24 @@ const scenarios = {
     return { first: first.id, cached: cached.id, fresh: fresh.id };
   },
 
+  async retry_500_twice() {
+    await control("/__emulator/faults", { api: "trigger", task: "retry-500", status: 500, times: 2 });
+    const started = Date.now();
+    const handle = await tasks.trigger("retry-500", { n: 1 });
+    const elapsed = Date.now() - started;
+    const page = await runs.list({ taskIdentifier: "retry-500" });
+    return { id: handle.id, elapsed, listed: page.data.map((r) => r.id) };
+  },
+
+  async retry_429_reset() {
+    await control("/__emulator/faults", { api: "trigger", task: "retry-429", status: 429, reset_in_ms: 1000, times: 1 });
+    const started = Date.now();
+    const handle = await tasks.trigger("retry-429", { n: 1 });
+    const elapsed = Date.now() - started;
+    const page = await runs.list({ taskIdentifier: "retry-429" });
+    return { id: handle.id, elapsed, listed: page.data.map((r) => r.id) };
+  },
+
   async errors() {
     const out = {};
     try {
