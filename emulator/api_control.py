@@ -41,7 +41,7 @@ def routes(engine: Engine) -> list[Route]:
         try:
             if "advance" in body:
                 amount = body["advance"]
-                if isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount >= 0:
+                if isinstance(amount, (int, float)) and not isinstance(amount, bool) and 0 <= amount < 1e13:
                     delta_ms = int(amount * 1000)
                 else:
                     delta_ms = parse_duration_ms(amount)
@@ -96,7 +96,13 @@ def routes(engine: Engine) -> list[Route]:
         found = await engine.retrieve(caller.env, run_id)
         return http.json_response(presenters.retrieve(found, engine.config.base_url))
 
+    async def openapi(request: Request) -> Response:
+        from .openapi import document
+
+        return http.json_response(document())
+
     return [
+        Route("/openapi.json", openapi, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/__emulator/clock", clock, methods=["GET", "POST"]),
         Route("/__emulator/reset", reset, methods=["POST"]),

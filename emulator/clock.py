@@ -12,6 +12,8 @@ import sys
 import threading
 
 UTC = _dt.timezone.utc
+#: Far enough for any test, and every derived timestamp (TTLs, delays) still fits.
+LATEST = _dt.datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _active_freezegun_factory():
@@ -53,6 +55,12 @@ class Clock:
     def advance(self, delta: _dt.timedelta) -> _dt.datetime:
         if delta < _dt.timedelta(0):
             raise ClockError("The emulator clock never moves backwards")
+        try:
+            target = self.now() + delta
+        except OverflowError:
+            target = None
+        if target is None or target > LATEST:
+            raise ClockError(f"The emulator clock cannot move past {LATEST.date().isoformat()}")
         factory = _active_freezegun_factory()
         if factory is not None:
             factory.tick(delta)

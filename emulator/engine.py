@@ -317,14 +317,24 @@ class Engine:
     async def advance_ms(self, delta_ms: int) -> int:
         from datetime import timedelta
 
-        self.clock.advance(timedelta(milliseconds=delta_ms))
+        from .clock import ClockError
+
+        try:
+            delta = timedelta(milliseconds=delta_ms)
+        except OverflowError:
+            raise ClockError("The emulator clock cannot move that far") from None
+        self.clock.advance(delta)
         await self.tick()
         return self.clock.now_ms()
 
     async def set_clock_ms(self, at_ms: int) -> int:
-        from .clock import from_ms
+        from .clock import ClockError, from_ms
 
-        self.clock.set(from_ms(at_ms))
+        try:
+            moment = from_ms(at_ms)
+        except (OverflowError, ValueError, OSError):
+            raise ClockError("That time is out of the emulator clock's range") from None
+        self.clock.set(moment)
         await self.tick()
         return self.clock.now_ms()
 
