@@ -20,6 +20,7 @@ from .config import Config
 from .engine import Engine
 from .errors import ApiError
 from .middleware import ApiMiddleware
+from .recording import Recorder
 
 log = logging.getLogger("trigger_emulator")
 
@@ -76,7 +77,7 @@ def create_app(engine: Engine | None = None, *, config: Config | None = None, ba
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(ApiMiddleware, engine=engine)],
+        middleware=[Middleware(Recorder, engine=engine), Middleware(ApiMiddleware, engine=engine)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_exception, Exception: _unexpected},
     )
     app.state.engine = engine

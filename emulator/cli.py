@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from . import __version__, ids
 from .config import Config
@@ -62,7 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--batch-idempotency", default="cached", choices=["cached", "reject"],
                        help="a repeated batch idempotencyKey: 200 isCached (cached) or production's 422 (reject)")
     serve.add_argument("--log-level", default="warning")
+    check = sub.add_parser("check-sdk", help="run the official SDK's scenarios against a base URL")
+    check.add_argument("--base-url", default=os.environ.get("TRIGGER_API_URL"), help="default: $TRIGGER_API_URL")
+    check.add_argument("--key", default=os.environ.get("TRIGGER_SECRET_KEY"), help="default: $TRIGGER_SECRET_KEY")
+    check.add_argument("--sdk", default="@trigger.dev/sdk", help="SDK package in tests/contract (or sdk-4.3.0)")
+    check.add_argument("--contract-dir", type=Path, default=None, help="the tests/contract folder (after npm ci)")
+    check.add_argument("scenario", nargs="*", help="scenarios to run (default: all portable ones)")
     args = parser.parse_args(argv)
+    if args.command == "check-sdk":
+        from .sdkcheck import check
+
+        if not args.base_url or not args.key:
+            parser.error("check-sdk needs --base-url and --key (or TRIGGER_API_URL and TRIGGER_SECRET_KEY)")
+        return check(args.base_url.rstrip("/"), args.key, package=args.sdk, contract_dir=args.contract_dir,
+                     scenarios=args.scenario or None)
     if args.command == "serve":
         try:
             return _serve(args)

@@ -45,6 +45,8 @@ class Engine:
         #: Per-environment limiter state, on the emulator clock (reset with the state).
         self.buckets: dict[tuple[str, str], Any] = {}
         self.faults = FaultSet()
+        #: A list while exchanges are being recorded for golden fixtures (``recording.Recorder``).
+        self.recording: list[dict[str, Any]] | None = None
 
     async def open(self) -> None:
         await self.store.open()

@@ -38,3 +38,27 @@ def test_clock_control_over_http_in_server_mode(tmp_path):
         assert httpx.get(f"{srv.url}/api/v3/runs/{run_id}", headers=headers).json()["status"] == "QUEUED"
     finally:
         stop_server(srv)
+
+
+def test_check_sdk_against_another_emulator_reports_every_scenario(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    contract = Path(__file__).parent / "contract" / "node_modules"
+    if (shutil.which("node") is None or not contract.exists()) and not os.environ.get("CI"):
+        pytest.skip("needs node and npm ci in tests/contract")
+    srv = start_server(tmp_path / "target.sqlite3")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "emulator", "check-sdk", "--base-url", srv.url, "--key", srv.key, "errors", "batch_small"],
+            capture_output=True, text=True, timeout=300,
+        )
+    finally:
+        stop_server(srv)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok    errors" in done.stdout and "ok    batch_small" in done.stdout

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def sdk(server, scenario):
-    env = {**os.environ, "TRIGGER_API_URL": server.url, "TRIGGER_SECRET_KEY": server.key}
+def sdk(server, scenario, package="@trigger.dev/sdk"):
+    env = {**os.environ, "TRIGGER_API_URL": server.url, "TRIGGER_SECRET_KEY": server.key, "SDK_PACKAGE": package}
     done = subprocess.run(
         ["node", "scenarios.mjs", scenario], cwd=CONTRACT, env=env, capture_output=True, text=True, timeout=120
     )
@@ -136,3 +136,58 @@ def test_sdk_waits_for_the_429_reset_then_succeeds(server):
     result = sdk(server, "retry_429_reset")
     assert result["listed"] == [result["id"]]
     assert 900 <= result["elapsed"] <= 4000  # reset in 1 s plus up to 1 s of the SDK's jitter
+
+
+# The same scenarios with the oldest 4.x SDK that batches through POST /api/v2/tasks/batch.
+OLD = "sdk-4.3.0"
+
+
+def test_old_sdk_triggers_and_retrieves(server):
+    result = sdk(server, "trigger_all_options", OLD)
+    assert result["run"]["status"] == "DELAYED" and result["run"]["tags"] == ["a", "user:1"]
+    assert result["againId"] == result["handle"]["id"]
+
+
+def test_old_sdk_batches_through_v2(server):
+    result = sdk(server, "batch_small", OLD)
+    assert result["retrieved"]["runCount"] == 3 and len(result["items"]) == 3
+    assert [run["payload"] for run in result["items"]] == [{"n": 0}, {"n": 1}, "two"]
+    two = sdk(server, "batch_two_tasks", OLD)
+    assert [run["taskIdentifier"] for run in two["items"]] == ["task-a", "task-b"]
+
+
+def test_old_sdk_lifecycle_list_and_errors(server):
+    result = sdk(server, "reschedule_cancel_replay", OLD)
+    assert result["canceled"]["status"] == "CANCELED" and result["replayRun"]["status"] == "QUEUED"
+    assert sdk(server, "list_paging", OLD) == {"seen": 35, "distinct": 35}
+    assert sdk(server, "outcomes", OLD)["completed"]["output"] == {"done": True}
+    assert sdk(server, "errors", OLD)["tooManyTags"]["status"] == 422
+
+
+@pytest.mark.parametrize("tamper, expected", [
+    (lambda body: body.pop("tags"), 'at "tags"'),
+    (lambda body: body.update(idempotencyKey=None), "idempotencyKey"),
+    (lambda body: body.update(status="RUNNING"), "status"),
+])
+def test_the_sdk_scenarios_catch_a_broken_answer(monkeypatch, tamper, expected):
+    """The suite is only worth something if a wrong answer fails it: break retrieve's answer
+    (a required field removed, null for an optional one, a bad enum) and the SDK must throw."""
+    from emulator import presenters
+    from emulator.local import LocalEmulator
+
+    real = presenters.retrieve
+
+    def broken(found, base_url):
+        body = real(found, base_url)
+        tamper(body)
+        return body
+
+    monkeypatch.setattr(presenters, "retrieve", broken)
+    with LocalEmulator() as emu:
+        url = emu.serve()
+        env = {**os.environ, "TRIGGER_API_URL": url, "TRIGGER_SECRET_KEY": emu.secret_key}
+        done = subprocess.run(["node", "scenarios.mjs", "delay_and_clock"], cwd=CONTRACT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    out = json.loads(done.stdout)
+    assert out["ok"] is False
+    assert out["error"]["name"] == "ApiSchemaValidationError" and expected in out["error"]["message"]

@@ -1,6 +1,9 @@
 // Drives the official @trigger.dev/sdk against a running emulator and prints one JSON result.
 // Usage: TRIGGER_API_URL=... TRIGGER_SECRET_KEY=... node scenarios.mjs <scenario>
-import { batch, configure, idempotencyKeys, runs, tasks } from "@trigger.dev/sdk";
+// SDK_PACKAGE picks the SDK under test: "@trigger.dev/sdk" (4.8.3) or the "sdk-4.3.0" alias,
+// the last release that batches through POST /api/v2/tasks/batch.
+const sdkPackage = process.env.SDK_PACKAGE || "@trigger.dev/sdk";
+const { batch, configure, idempotencyKeys, runs, tasks } = await import(sdkPackage);
 
 const baseURL = process.env.TRIGGER_API_URL;
 const accessToken = process.env.TRIGGER_SECRET_KEY;
