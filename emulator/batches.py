@@ -330,7 +330,7 @@ class BatchService:
     # -- reading --------------------------------------------------------------------------
     async def retrieve(self, env: Environment, batch_id: str, *, should_retry: bool = True) -> BatchView:
         now = self.engine.clock.now_ms()
-        async with self.engine.store.transaction() as tx:
+        async with self.engine.store.transaction(read=True) as tx:
             await self.engine.apply_due(tx, now)
             batch = await tx.batch(env.id, batch_id)
             if batch is None:
@@ -340,7 +340,7 @@ class BatchService:
         return BatchView(batch, batching.status_of(batch, statuses), run_ids, statuses)
 
     async def all(self) -> list[BatchView]:
-        async with self.engine.store.transaction() as tx:
+        async with self.engine.store.transaction(read=True) as tx:
             views = []
             for batch in await tx.all_batches():
                 statuses = await tx.batch_run_statuses(batch.id)

@@ -195,7 +195,7 @@ class Engine:
 
     async def retrieve(self, env: Environment, run_id: str) -> Retrieved:
         now = self.clock.now_ms()
-        async with self.store.transaction() as tx:
+        async with self.store.transaction(read=True) as tx:
             await self.apply_due(tx, now)
             run = await self._run(tx, env, run_id, should_retry=True)
             return await self._related(tx, run)
@@ -209,13 +209,13 @@ class Engine:
     async def run_any(self, run_id: str) -> Run | None:
         """A run in any environment (control API and the Python API)."""
         now = self.clock.now_ms()
-        async with self.store.transaction() as tx:
+        async with self.store.transaction(read=True) as tx:
             await self.apply_due(tx, now)
             return await tx.run_anywhere(run_id)
 
     async def runs(self, env_ids: list[str] | None = None) -> list[Run]:
         now = self.clock.now_ms()
-        async with self.store.transaction() as tx:
+        async with self.store.transaction(read=True) as tx:
             await self.apply_due(tx, now)
             return await tx.all_runs(env_ids)
 

@@ -73,7 +73,6 @@ class LocalEmulator:
         self.url: str | None = None
         self.auto_execute = False
         self._loop: _LoopThread | None = None
-        self._transport = httpx.ASGITransport(app=self.app)
         self._server: Any = None
         self._server_task: Any = None
         self._handlers: dict[str, Callable[..., Any]] = {}
@@ -145,11 +144,36 @@ class LocalEmulator:
         return response
 
     async def _dispatch(self, method: str, url: str, headers: list, content: bytes):
-        # A stream keeps the caller's framing: no Content-Length is invented for a chunked body.
-        inner = httpx.Request(method, url, headers=headers, stream=httpx.ByteStream(content))
-        response = await self._transport.handle_async_request(inner)
-        body = await response.aread()
-        return response.status_code, response.headers.raw, body
+        """Call the ASGI app directly (no second httpx round) with the caller's framing."""
+        parsed = httpx.URL(url)
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+            "scheme": parsed.scheme, "path": parsed.path, "raw_path": parsed.raw_path.split(b"?")[0],
+            "query_string": parsed.query, "root_path": "",
+            "headers": [(k.lower(), v) for k, v in headers],
+            "server": (parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)),
+            "client": ("127.0.0.1", 123),
+        }
+        sent = False
+
+        async def receive():
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": content, "more_body": False}
+
+        answer: dict = {"status": 500, "headers": [], "body": bytearray()}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                answer["body"].extend(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        return answer["status"], answer["headers"], bytes(answer["body"])
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """A sync httpx client whose requests go straight to this emulator, key preset."""

@@ -78,7 +78,7 @@ def _packet_url(base: str, run: Run, data: str | None) -> str:
 def base_url(request, configured: str) -> str:
     """Presigned URLs point back at whatever address the caller reached us on."""
     host = request.headers.get("host")
-    return f"{request.url.scheme}://{host}" if host else configured
+    return f"{request.scope.get('scheme', 'http')}://{host}" if host else configured
 
 
 def list_item(run: Run, env) -> dict[str, Any]:

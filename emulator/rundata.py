@@ -36,7 +36,7 @@ class RunData:
     # -- list -----------------------------------------------------------------------------
     async def list_runs(self, env: Environment, query: RunQuery) -> Page:
         now = self._now()
-        async with self.engine.store.transaction() as tx:
+        async with self.engine.store.transaction(read=True) as tx:
             await self.engine.apply_due(tx, now)
             if query.env_slugs is not None and env.slug not in query.env_slugs:
                 return Page([], None, None)
@@ -90,7 +90,7 @@ class RunData:
 
     # -- metadata -------------------------------------------------------------------------
     async def get_metadata(self, env: Environment, run_id: str) -> tuple[dict[str, Any], str]:
-        async with self.engine.store.transaction() as tx:
+        async with self.engine.store.transaction(read=True) as tx:
             run = await tx.run(env.id, run_id)
         if run is None:
             raise NotFound("Run not found")
@@ -149,7 +149,7 @@ class RunData:
 
     # -- results --------------------------------------------------------------------------
     async def result(self, env: Environment, run_id: str) -> dict[str, Any]:
-        async with self.engine.store.transaction() as tx:
+        async with self.engine.store.transaction(read=True) as tx:
             await self.engine.apply_due(tx, self._now())
             run = await tx.run(env.id, run_id)
         result = None if run is None else execution_result(run)
@@ -158,7 +158,7 @@ class RunData:
         return result
 
     async def batch_results(self, env: Environment, batch_id: str) -> dict[str, Any]:
-        async with self.engine.store.transaction() as tx:
+        async with self.engine.store.transaction(read=True) as tx:
             await self.engine.apply_due(tx, self._now())
             batch = await tx.batch(env.id, batch_id)
             if batch is None:
@@ -173,7 +173,7 @@ class RunData:
             await tx.put_object(env_id, path, content_type, data, self._now())
 
     async def get_object(self, env_id: str, path: str) -> tuple[str | None, bytes] | None:
-        async with self.engine.store.transaction() as tx:
+        async with self.engine.store.transaction(read=True) as tx:
             return await tx.get_object(env_id, path)
 
 
