@@ -1,0 +1,127 @@
+"""``trigger-emulator serve`` over loopback: triggers per second with 16 concurrent clients and
+p50/p99 latency, beside a bare uvicorn app answering a canned JSON body (the same server
+stack's floor) measured in the same run; then the server's peak RSS after 100,000 runs,
+beside its RSS when idle.
+
+Run: .venv/bin/python bench/bench_server.py [runs_for_memory]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+CONCURRENCY = 16
+REQUESTS = 3000
+CANNED_APP = '''
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    body = b'{"id":"run_cbench000000000000000000","isCached":false}'
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def load(url: str, key: str) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    counter = iter(range(REQUESTS))
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=url, limits=limits, headers={"Authorization": f"Bearer {key}"}) as client:
+        async def worker() -> None:
+            for n in counter:
+                start = time.perf_counter()
+                r = await client.post("/api/v1/tasks/load/trigger", json={"payload": {"n": n}})
+                latencies.append(time.perf_counter() - start)
+                assert r.status_code == 200, r.text
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - start
+    return REQUESTS / elapsed, latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
+
+
+def rss_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    memory_runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    key = "tr_dev_serverBenchKey00000000001"
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "canned.py").write_text(CANNED_APP)
+        port = free_port()
+        canned = subprocess.Popen([sys.executable, "-m", "uvicorn", "canned:app", "--port", str(port), "--log-level", "warning"], cwd=tmp)
+        try:
+            wait_up(f"http://127.0.0.1:{port}/")
+            base_rps, base_lat = asyncio.run(load(f"http://127.0.0.1:{port}", key))
+        finally:
+            canned.terminate()
+            canned.wait()
+
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "-m", "emulator", "serve", "--port", str(port), "--db", str(Path(tmp) / "b.sqlite3"),
+                                   "--key", key, "--batch-rate-limit", "off"], stdout=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_up(url + "/healthz")
+            idle_rss = rss_kib(server.pid, "VmRSS")
+            rps, lat = asyncio.run(load(url, key))
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
+                for offset in range(0, memory_runs, 1000):
+                    lines = "".join(json.dumps({"index": i, "task": "mem", "payload": {"i": offset + i}}) + "\n" for i in range(1000))
+                    batch = client.post("/api/v3/batches", json={"runCount": 1000}).json()["id"]
+                    client.post(f"/api/v3/batches/{batch}/items", content=lines.encode(), headers={"content-type": "application/x-ndjson"})
+                listed = client.get("/api/v1/runs", params={"page[size]": 100}).json()["data"]
+                assert len(listed) == 100
+            peak_rss = rss_kib(server.pid, "VmHWM")
+        finally:
+            server.terminate()
+            server.wait()
+
+    print(f"server over loopback, {CONCURRENCY} concurrent clients, {REQUESTS} triggers each run")
+    print(f"  bare uvicorn canned JSON (floor)   {base_rps:8.0f} req/s   p50 {pct(base_lat, 50):6.2f} ms   p99 {pct(base_lat, 99):6.2f} ms")
+    print(f"  trigger-emulator serve (SQLite)    {rps:8.0f} req/s   p50 {pct(lat, 50):6.2f} ms   p99 {pct(lat, 99):6.2f} ms"
+          f"   {rps / base_rps:5.2f}x of the floor's throughput")
+    print(f"  peak RSS after {memory_runs:,} runs: {peak_rss / 1024:.1f} MiB (idle: {idle_rss / 1024:.1f} MiB, "
+          f"{peak_rss / max(idle_rss, 1):.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
