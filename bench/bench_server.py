@@ -70,6 +70,40 @@ async def load(url: str, key: str) -> tuple[float, list[float]]:
     return REQUESTS / elapsed, latencies
 
 
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"payload":{"n":1}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+"""
+
+
+def wrk(url: str, key: str, tmp: str) -> tuple[float, float, float] | None:
+    """Throughput and p50/p99 (ms) from wrk (Debian's package), when it is installed: a load
+    generator in C does not compete with the server for the GIL the way a Python client does."""
+    import re
+    import shutil
+
+    if shutil.which("wrk") is None:
+        return None
+    script = Path(tmp) / "post.lua"
+    script.write_text(WRK_SCRIPT % key)
+    done = subprocess.run(["wrk", "-t", "2", "-c", str(CONCURRENCY), "-d", "5s", "--latency", "-s", str(script),
+                           url + "/api/v1/tasks/load/trigger"], capture_output=True, text=True, timeout=60)
+    out = done.stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"wrk saw {non2xx.group(1)} failed answers")
+    return rps, ms("50"), ms("99")
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
 
@@ -91,6 +125,7 @@ def main() -> None:
         try:
             wait_up(f"http://127.0.0.1:{port}/")
             base_rps, base_lat = asyncio.run(load(f"http://127.0.0.1:{port}", key))
+            base_wrk = wrk(f"http://127.0.0.1:{port}", key, tmp)
         finally:
             canned.terminate()
             canned.wait()
@@ -103,6 +138,7 @@ def main() -> None:
             wait_up(url + "/healthz")
             idle_rss = rss_kib(server.pid, "VmRSS")
             rps, lat = asyncio.run(load(url, key))
+            emu_wrk = wrk(url, key, tmp)
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
                 for offset in range(0, memory_runs, 1000):
                     lines = "".join(json.dumps({"index": i, "task": "mem", "payload": {"i": offset + i}}) + "\n" for i in range(1000))
@@ -115,10 +151,15 @@ def main() -> None:
             server.terminate()
             server.wait()
 
-    print(f"server over loopback, {CONCURRENCY} concurrent clients, {REQUESTS} triggers each run")
+    print(f"server over loopback, Python httpx: {CONCURRENCY} concurrent clients, {REQUESTS} triggers each")
     print(f"  bare uvicorn canned JSON (floor)   {base_rps:8.0f} req/s   p50 {pct(base_lat, 50):6.2f} ms   p99 {pct(base_lat, 99):6.2f} ms")
     print(f"  trigger-emulator serve (SQLite)    {rps:8.0f} req/s   p50 {pct(lat, 50):6.2f} ms   p99 {pct(lat, 99):6.2f} ms"
           f"   {rps / base_rps:5.2f}x of the floor's throughput")
+    if base_wrk and emu_wrk:
+        print(f"server over loopback, wrk: {CONCURRENCY} connections for 5 s")
+        print(f"  bare uvicorn canned JSON (floor)   {base_wrk[0]:8.0f} req/s   p50 {base_wrk[1]:6.2f} ms   p99 {base_wrk[2]:6.2f} ms")
+        print(f"  trigger-emulator serve (SQLite)    {emu_wrk[0]:8.0f} req/s   p50 {emu_wrk[1]:6.2f} ms   p99 {emu_wrk[2]:6.2f} ms"
+              f"   {emu_wrk[0] / base_wrk[0]:5.2f}x of the floor's throughput")
     print(f"  peak RSS after {memory_runs:,} runs: {peak_rss / 1024:.1f} MiB (idle: {idle_rss / 1024:.1f} MiB, "
           f"{peak_rss / max(idle_rss, 1):.2f}x)")
 
