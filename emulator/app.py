@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import api_batches, api_control, api_rundata, api_runs, api_trigger, http
+from . import api_batches, api_control, api_rundata, api_runs, api_trigger, dashboard, http
 from .batches import BatchService
 from .rundata import RunData
 from .config import Config
@@ -73,6 +73,7 @@ def create_app(engine: Engine | None = None, *, config: Config | None = None, ba
         *api_rundata.routes(RunData(engine)),
         *api_control.routes(engine),
         *api_control.fault_routes(engine),
+        *dashboard.routes(engine),
     ]
     app = Starlette(
         routes=routes,
