@@ -1,6 +1,5 @@
 """Fault injection, the global rate limiter and request idempotency."""
 
-import json
 
 import httpx
 import pytest
