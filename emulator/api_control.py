@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import http, presenters
+from . import http, lifecycle, presenters
 from .clock import ClockError, iso
 from .durations import parse_date_ms, parse_duration_ms
 from .engine import Engine
@@ -79,12 +79,7 @@ def routes(engine: Engine) -> list[Route]:
             if not isinstance(error, dict):
                 raise ApiError(400, 'error must be {"message": "..."} or a string')
             status = body.get("status", "FAILED")
-            stored = {
-                "type": "BUILT_IN_ERROR",
-                "name": str(error.get("name", "Error")),
-                "message": str(error.get("message", "")),
-                "stackTrace": str(error.get("stackTrace", "")),
-            }
+            stored = lifecycle.built_in_error(error)
             try:
                 await engine.fail(run_id, stored, status, env=caller.env)
             except ValueError as exc:

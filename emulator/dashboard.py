@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from . import ids, schemas
+from . import ids, lifecycle, schemas
 from .batches import BatchService
 from .clock import iso
 from .durations import parse_duration_ms
@@ -87,7 +87,7 @@ def routes(engine: Engine) -> list[Route]:
                 await engine.complete(run_id, json.loads(raw) if raw else None, env=env)
             elif action == "fail":
                 message = str(form.get("message", "Failed"))
-                await engine.fail(run_id, {"type": "BUILT_IN_ERROR", "name": "Error", "message": message, "stackTrace": ""}, env=env)
+                await engine.fail(run_id, lifecycle.built_in_error(message), env=env)
             elif action == "cancel":
                 await engine.cancel(env, run_id)
             elif action == "reschedule":

@@ -151,6 +151,18 @@ def fail(run: Run, error: dict[str, Any], at: int, status: str = "FAILED") -> No
     release_idempotency_key(run)
 
 
+def built_in_error(error: str | dict[str, Any]) -> dict[str, Any]:
+    """A stored ``BUILT_IN_ERROR`` from a message or ``{"message", "name"?, "stackTrace"?}``."""
+    if isinstance(error, str):
+        error = {"message": error}
+    return {
+        "type": "BUILT_IN_ERROR",
+        "name": str(error.get("name", "Error")),
+        "message": str(error.get("message", "")),
+        "stackTrace": str(error.get("stackTrace", "")),
+    }
+
+
 def expire_now(run: Run, at: int) -> None:
     """Control API: expire a queued run before its TTL."""
     if run.status != PENDING:

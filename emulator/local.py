@@ -18,7 +18,7 @@ from unittest.mock import ANY
 
 import httpx
 
-from . import assertions, execution, ids, packets
+from . import assertions, execution, ids, lifecycle, packets
 from .app import create_app
 from .clock import to_ms
 from .config import Config
@@ -334,14 +334,7 @@ class LocalEmulator:
         return self._view(self._call(self.engine.complete(run_id, output)))
 
     def fail(self, run_id: str, error: str | dict[str, Any] = "Failed", *, status: str = "FAILED") -> Run:
-        if isinstance(error, str):
-            error = {"message": error}
-        stored = {
-            "type": "BUILT_IN_ERROR",
-            "name": str(error.get("name", "Error")),
-            "message": str(error.get("message", "")),
-            "stackTrace": str(error.get("stackTrace", "")),
-        }
+        stored = lifecycle.built_in_error(error)
         return self._view(self._call(self.engine.fail(run_id, stored, status)))
 
     def cancel(self, run_id: str) -> Run:
