@@ -61,6 +61,7 @@ class TestList:
         assert ids(api, **{"filter[taskIdentifier]": "alpha,beta"}) == [c, b, a]
         assert ids(api, **{"filter[tag]": "red"}) == [b, a]
         assert ids(api, **{"filter[tag]": "blue,green"}) == [b]
+        assert ids(api, **{"filter[tag]": "red,blue"}) == [b, a]  # any of the tags, each run once
         assert ids(api, **{"filter[status]": "QUEUED"}) == [a]  # not DELAYED
         assert ids(api, **{"filter[status]": "DELAYED,COMPLETED"}) == [c, b]
         assert ids(api, **{"filter[machine]": "micro"}) == [a]
@@ -132,6 +133,7 @@ class TestTags:
         assert api.post(f"/api/v1/runs/{run_id}/tags", json={"tags": "a"}).json() == {"message": "No new tags to add"}
         assert api.post("/api/v1/runs/run_cmissing/tags", json={"tags": [" "]}).json() == {"message": "No new tags to add"}
         assert emu.run(run_id).tags == ["a", "b"]
+        assert ids(api, **{"filter[tag]": "b"}) == [run_id]  # the tag index follows added tags
 
     def test_errors(self, emu, api):
         run_id = trig(api, tags=[str(i) for i in range(8)])

@@ -92,6 +92,11 @@ class Store:
             # lose the last commits, which an emulator can afford for ~10x the write rate.
             await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.executescript(SCHEMA)
+        # A file made before run_tags existed: fill it once from runs.tags.
+        await conn.execute(
+            "INSERT INTO run_tags (run_id, env_id, tag) SELECT runs.id, runs.env_id, value FROM runs, json_each(runs.tags) "
+            "WHERE NOT EXISTS (SELECT 1 FROM run_tags) AND runs.tags != '[]'"
+        )
         self._conn = conn
 
     async def close(self) -> None:

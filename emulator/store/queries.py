@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..listing import Cursor, RunQuery
@@ -49,12 +48,9 @@ class QueriesTx(TxBase):
             where.append("is_test = ?")
             params.append(int(query.is_test))
         if query.tags:
-            # A cheap substring test on the stored JSON first; json_each confirms exact matches.
-            quoted = [json.dumps(tag) for tag in query.tags]  # as stored (ASCII-escaped)
-            prefilter = " OR ".join("instr(tags, ?) > 0" for _ in quoted)
             marks = ", ".join("?" for _ in query.tags)
-            where.append(f"({prefilter}) AND EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value IN ({marks}))")
-            params.extend(quoted)
+            where.append(f"id IN (SELECT run_id FROM run_tags WHERE env_id = ? AND tag IN ({marks}))")
+            params.append(env_id)
             params.extend(query.tags)
         if before is not None:
             where.append("(created_at > ? OR (created_at = ? AND id > ?))")

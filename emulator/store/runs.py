@@ -125,7 +125,7 @@ class RunsTx(TxBase):
 
     # -- whole state --------------------------------------------------------------------
     async def wipe(self) -> None:
-        for table in ("runs", "debounces", "objects", "environments", "batches", "batch_items", "request_keys"):
+        for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys"):
             await self._write(f"DELETE FROM {table}")
         self._store.due_floor = None
 

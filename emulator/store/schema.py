@@ -42,6 +42,24 @@ CREATE INDEX IF NOT EXISTS runs_env_created ON runs (env_id, created_at DESC, id
 CREATE INDEX IF NOT EXISTS runs_env_task_created ON runs (env_id, task, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS runs_batch ON runs (batch_id) WHERE batch_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_id) WHERE parent_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS run_tags (
+    run_id TEXT NOT NULL,
+    env_id TEXT NOT NULL,
+    tag TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_tags_lookup ON run_tags (env_id, tag, run_id);
+CREATE INDEX IF NOT EXISTS run_tags_run ON run_tags (run_id);
+-- run_tags mirrors runs.tags (the tag filter's index); triggers keep it in step.
+CREATE TRIGGER IF NOT EXISTS runs_tags_insert AFTER INSERT ON runs BEGIN
+    INSERT INTO run_tags (run_id, env_id, tag) SELECT NEW.id, NEW.env_id, value FROM json_each(NEW.tags);
+END;
+CREATE TRIGGER IF NOT EXISTS runs_tags_update AFTER UPDATE OF tags ON runs WHEN NEW.tags IS NOT OLD.tags BEGIN
+    DELETE FROM run_tags WHERE run_id = OLD.id;
+    INSERT INTO run_tags (run_id, env_id, tag) SELECT NEW.id, NEW.env_id, value FROM json_each(NEW.tags);
+END;
+CREATE TRIGGER IF NOT EXISTS runs_tags_delete AFTER DELETE ON runs BEGIN
+    DELETE FROM run_tags WHERE run_id = OLD.id;
+END;
 CREATE TABLE IF NOT EXISTS debounces (
     env_id TEXT NOT NULL,
     task TEXT NOT NULL,
