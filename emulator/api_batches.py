@@ -33,10 +33,8 @@ def routes(engine: Engine, service: BatchService) -> list[Route]:
         return engine.config.compat == "docs"
 
     async def create(request: Request) -> Response:
-        if request.method == "GET":
-            raise ApiError(405, body=b"")
-        if request.method == "OPTIONS":
-            return http.preflight(request)
+        if request.method in ("GET", "OPTIONS"):
+            return http.action_route_verbs(request)
         caller = await http.authenticate(request, engine)
         body = _validated(schemas.CreateBatchBody, await http.json_body(request, V3_CREATE_LIMIT))
         for task in body.taskIdentifiers or []:
@@ -84,10 +82,8 @@ def routes(engine: Engine, service: BatchService) -> list[Route]:
         return http.json_response(answer)
 
     async def tasks_batch_v2(request: Request) -> Response:
-        if request.method == "GET":
-            raise ApiError(405, body=b"")
-        if request.method == "OPTIONS":
-            return http.preflight(request)
+        if request.method in ("GET", "OPTIONS"):
+            return http.action_route_verbs(request)
         caller = await http.authenticate(request, engine)
         body = _validated(schemas.BatchTriggerV2Body, await http.json_body(request, TASKS_BATCH_LIMIT))
         _check_count(len(body.items), 500, "Batch cannot be triggered with no items")
@@ -104,10 +100,8 @@ def routes(engine: Engine, service: BatchService) -> list[Route]:
         )
 
     async def tasks_batch_v1(request: Request) -> Response:
-        if request.method == "GET":
-            raise ApiError(405, body=b"")
-        if request.method == "OPTIONS":
-            return http.preflight(request)
+        if request.method in ("GET", "OPTIONS"):
+            return http.action_route_verbs(request)
         caller = await http.authenticate(request, engine)
         body = _validated(schemas.BatchTriggerV1Body, await http.json_body(request, TASKS_BATCH_LIMIT))
         _check_count(len(body.items), 1000 if docs() else 500, "Batch cannot be triggered with no items")

@@ -45,10 +45,8 @@ def _trigger_headers(request: Request) -> tuple[str | None, str | None]:
 
 def routes(engine: Engine) -> list[Route]:
     async def trigger(request: Request) -> Response:
-        if request.method == "GET":
-            raise ApiError(405, body=b"")
-        if request.method == "OPTIONS":
-            return http.preflight(request)
+        if request.method in ("GET", "OPTIONS"):
+            return http.action_route_verbs(request)
         caller = await http.authenticate(request, engine)
         http.check_content_length(request, TRIGGER_BODY_LIMIT)
         task = request.path_params["task"]

@@ -160,6 +160,14 @@ def cors_headers(request: Request) -> dict[str, str]:
     }
 
 
+def action_route_verbs(request: Request) -> Response:
+    """What the route builder's action routes answer to GET (405, empty body) and OPTIONS
+    (200 ``{}`` with CORS headers); every other verb is handled like POST (contract §2.3)."""
+    if request.method == "OPTIONS":
+        return preflight(request)
+    raise ApiError(405, body=b"")
+
+
 def preflight(request: Request) -> Response:
     headers = {
         "Access-Control-Allow-Origin": request.headers.get("origin", "*"),
