@@ -150,6 +150,3 @@ def routes(engine: Engine) -> list[Route]:
         Route("/batches/{batch_id}", batch_page, methods=["GET"]),
         Route("/test", test_page, methods=["GET", "POST"]),
     ]
-
-
-

@@ -163,7 +163,6 @@ class Engine:
                 if not lifecycle.releases_key(existing, now):
                     return existing, True
                 lifecycle.release_idempotency_key(existing)
-                existing.updated_at = max(existing.updated_at, now) if existing.is_final else existing.updated_at
                 await tx.update_run(existing)
         if draft.metadata_too_large:
             raise ApiError(413, f"Metadata exceeds maximum size of {triggering.METADATA_LIMIT} bytes")

@@ -140,7 +140,7 @@ async def json_body(request: Request, limit: int | None = None) -> Any:
         value = parse_json(raw)
     except ValueError:
         raise ApiError(400, "Invalid JSON") from None
-    if value in (None, False, 0, "") and not isinstance(value, (dict, list)):
+    if value in (None, False, 0, ""):  # falsy JSON values (JS truthiness), 0.0 included
         raise ApiError(400, "Invalid JSON")
     return value
 

@@ -52,9 +52,12 @@ def served():
 
 
 def wait_for(browser, predicate, timeout=10):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+    # A click that submits a form replaces the page: elements found just before go stale.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(browser, timeout, poll_frequency=0.1, ignored_exceptions=ignored).until(lambda d: predicate(d))
 
 
 def test_trigger_see_open_complete(browser, served):
