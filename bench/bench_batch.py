@@ -13,8 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import measure, row  # noqa: E402
 
-from emulator import Config  # noqa: E402
-from emulator.local import LocalEmulator  # noqa: E402
+from trigger_emulator import Config  # noqa: E402
+from trigger_emulator import LocalEmulator  # noqa: E402
 
 N = 1000
 

@@ -16,7 +16,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import measure, row  # noqa: E402
 
-from emulator.local import LocalEmulator  # noqa: E402
+from trigger_emulator import LocalEmulator  # noqa: E402
 
 
 def main() -> None:

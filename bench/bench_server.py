@@ -131,7 +131,7 @@ def main() -> None:
             canned.wait()
 
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "emulator", "serve", "--port", str(port), "--db", str(Path(tmp) / "b.sqlite3"),
+        server = subprocess.Popen([sys.executable, "-m", "trigger_emulator", "serve", "--port", str(port), "--db", str(Path(tmp) / "b.sqlite3"),
                                    "--key", key, "--batch-rate-limit", "off"], stdout=subprocess.DEVNULL)
         try:
             url = f"http://127.0.0.1:{port}"

@@ -1,9 +1,16 @@
-"""trigger-emulator: a local, offline emulator of the Trigger.dev REST API."""
+"""trigger-emulator: a local, offline emulator of the Trigger.dev API.
 
-from .app import create_app
-from .clock import Clock
-from .config import Config
-from .engine import Engine
+The package is layered, and imports only point down the list:
+``core`` (pure rules and records) → ``store`` (the only SQL) → ``service`` (units of work) →
+``api`` (HTTP routes, dashboard) → ``local`` (the Python API) → ``pytest_plugin``; ``tools``
+(the CLI) sits on top.
+"""
 
-__all__ = ["Clock", "Config", "Engine", "create_app"]
-__version__ = "0.1.0"
+from .api.app import create_app
+from .core.clock import Clock
+from .core.config import VERSION as __version__
+from .core.config import Config
+from .local.emulator import LocalEmulator
+from .service import Engine, Services
+
+__all__ = ["Clock", "Config", "Engine", "LocalEmulator", "Services", "create_app", "__version__"]

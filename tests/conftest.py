@@ -1,7 +1,7 @@
 import pytest
 
-from emulator import Config
-from emulator.local import LocalEmulator
+from trigger_emulator import Config
+from trigger_emulator import LocalEmulator
 
 pytest_plugins = ["pytester"]
 
@@ -51,7 +51,7 @@ def start_server(db_path, port=None, key="tr_dev_contractSuiteKey0000001"):
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--db", str(db_path), "--key", key],
+        [sys.executable, "-m", "trigger_emulator", "serve", "--port", str(port), "--db", str(db_path), "--key", key],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"

@@ -56,8 +56,8 @@ def test_two_keys_never_see_each_others_runs(emu):
 
 
 def test_strict_keys_accept_only_configured_keys():
-    from emulator import Config
-    from emulator.local import LocalEmulator
+    from trigger_emulator import Config
+    from trigger_emulator import LocalEmulator
 
     with LocalEmulator(Config(strict_keys=True, keys=["tr_dev_known"]), secret_key="tr_dev_known") as emu:
         assert post(emu, "Bearer tr_dev_known").status_code == 200

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from emulator import Config
-from emulator.local import LocalEmulator
+from trigger_emulator import Config
+from trigger_emulator import LocalEmulator
 
 NDJSON = {"content-type": "application/x-ndjson"}
 

@@ -55,7 +55,7 @@ def test_check_sdk_against_another_emulator_reports_every_scenario(tmp_path):
     srv = start_server(tmp_path / "target.sqlite3")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "emulator", "check-sdk", "--base-url", srv.url, "--key", srv.key, "errors", "batch_small"],
+            [sys.executable, "-m", "trigger_emulator", "check-sdk", "--base-url", srv.url, "--key", srv.key, "errors", "batch_small"],
             capture_output=True, text=True, timeout=300,
         )
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.local import LocalEmulator
+from trigger_emulator import LocalEmulator
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")

@@ -1,4 +1,4 @@
-from emulator.durations import (
+from trigger_emulator.core.durations import (
     IDEMPOTENCY_DEFAULT_TTL_MS,
     idempotency_ttl_ms,
     parse_duration_ms,

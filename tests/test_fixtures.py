@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator import Config
-from emulator.local import LocalEmulator
-from emulator.recording import Normalizer
+from trigger_emulator import Config
+from trigger_emulator import LocalEmulator
+from trigger_emulator.api.recording import Normalizer
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "sdk-4.8.3").glob("*.json"))
 

@@ -3,7 +3,7 @@ no 5xx, and no answer that breaks the document."""
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -11,8 +11,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from emulator import Config
-from emulator.local import LocalEmulator
+from trigger_emulator import Config, LocalEmulator
 
 KEY = "tr_dev_fuzzingKey000000000000001"
 emu = LocalEmulator(Config(batch_rate_limit=None))
@@ -41,13 +40,20 @@ def test_document_is_served_and_lists_the_api(emu_client=None):
 fuzzed = schema.exclude(path_regex=r"^/__emulator/(faults|rate-limits)")
 
 
-@fuzzed.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_fuzz(case):
-    # The behavioural checks about undeclared methods and "positive data must be accepted" do not
-    # apply: the real API deliberately answers any verb on action routes and refuses schema-valid
-    # bodies on business rules (e.g. an 11th tag is a 422).
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {KEY}"},
-        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
-    )
+OPERATIONS = [result.ok() for result in fuzzed.get_all_operations()]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
+def test_fuzz(operation):
+    # One test id per operation. The behavioural checks about undeclared methods and "positive
+    # data must be accepted" do not apply: the real API deliberately answers any verb on action
+    # routes and refuses schema-valid bodies on business rules (e.g. an 11th tag is a 422).
+    @given(case=operation.as_strategy())
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    def fuzz(case):
+        case.call_and_validate(
+            headers={"Authorization": f"Bearer {KEY}"},
+            checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+        )
+
+    fuzz()

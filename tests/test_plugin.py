@@ -172,7 +172,7 @@ def test_any_at_depth_and_unordered_tags(trigger_emulator):
     ])
     result.stdout.fnmatch_lines(["*Expected exactly 1 run(s) of 'send-welcome-email' with payload={'email': <ANY>}, found 2.*"])
     result.stdout.fnmatch_lines(["*Nothing was triggered.*"])
-    result.stdout.fnmatch_lines(["*Expected no run of 'send-welcome-email', but 1 were triggered:*"])
+    result.stdout.fnmatch_lines(["*Expected no run of 'send-welcome-email', but 1 was triggered:*"])
 
 
 def test_outcomes_handlers_and_retries(suite):

@@ -172,8 +172,8 @@ def test_old_sdk_lifecycle_list_and_errors(server):
 def test_the_sdk_scenarios_catch_a_broken_answer(monkeypatch, tamper, expected):
     """The suite is only worth something if a wrong answer fails it: break retrieve's answer
     (a required field removed, null for an optional one, a bad enum) and the SDK must throw."""
-    from emulator import presenters
-    from emulator.local import LocalEmulator
+    from trigger_emulator.api import presenters
+    from trigger_emulator import LocalEmulator
 
     real = presenters.retrieve
 

@@ -4,71 +4,77 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..records import Batch
-from .base import Duplicate, TxBase
-from .rows import BATCH_BOOL, BATCH_COLUMNS, BATCH_JSON, SELECT_BATCH, batch_from_row, values
+from ..core.records import Batch
+from .database import Duplicate, TxBase
+from .rows import (
+    BATCH_BOOL,
+    BATCH_COLUMNS,
+    BATCH_JSON,
+    SELECT_BATCH,
+    batch_from_row,
+    values,
+)
 
 
 class BatchesTx(TxBase):
     # -- batches ------------------------------------------------------------------------
-    async def insert_batch(self, batch: Batch) -> None:
+    def insert_batch(self, batch: Batch) -> None:
         sql = "INSERT INTO batches ({}) VALUES ({})".format(
             ", ".join(BATCH_COLUMNS), ", ".join("?" for _ in BATCH_COLUMNS)
         )
         try:
-            row = await self._conn.execute_insert(sql, values(batch, BATCH_COLUMNS, BATCH_JSON, BATCH_BOOL))
+            batch.seq = self._insert(sql, values(batch, BATCH_COLUMNS, BATCH_JSON, BATCH_BOOL))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
-        batch.seq = row[0] if row else None
 
-    async def update_batch(self, batch: Batch) -> None:
+    def update_batch(self, batch: Batch) -> None:
         columns = [c for c in BATCH_COLUMNS if c != "id"]
         sql = "UPDATE batches SET {} WHERE id = ?".format(", ".join(f"{c} = ?" for c in columns))
-        await self._write(sql, [*values(batch, columns, BATCH_JSON, BATCH_BOOL), batch.id])
+        self._write(sql, [*values(batch, columns, BATCH_JSON, BATCH_BOOL), batch.id])
 
-    async def batch(self, env_id: str, batch_id: str) -> Batch | None:
-        row = await self._one(SELECT_BATCH + " WHERE id = ? AND env_id = ?", (batch_id, env_id))
+    def batch(self, env_id: str, batch_id: str) -> Batch | None:
+        row = self._one(SELECT_BATCH + " WHERE id = ? AND env_id = ?", (batch_id, env_id))
         return None if row is None else batch_from_row(row)
 
-    async def batch_by_idempotency_key(self, env_id: str, key: str) -> Batch | None:
-        row = await self._one(SELECT_BATCH + " WHERE env_id = ? AND idempotency_key = ?", (env_id, key))
+    def batch_by_idempotency_key(self, env_id: str, key: str) -> Batch | None:
+        row = self._one(SELECT_BATCH + " WHERE env_id = ? AND idempotency_key = ?", (env_id, key))
         return None if row is None else batch_from_row(row)
 
-    async def all_batches(self) -> list[Batch]:
-        return [batch_from_row(r) for r in await self._all(SELECT_BATCH + " ORDER BY seq")]
+    def all_batches(self) -> list[Batch]:
+        return [batch_from_row(r) for r in self._all(SELECT_BATCH + " ORDER BY seq")]
 
-    async def add_batch_items(self, batch_id: str, items: list[tuple[int, str]]) -> int:
+    def add_batch_items(self, batch_id: str, items: list[tuple[int, str]]) -> int:
         """Store items unless their index is already there (first one wins); returns how many
         were new."""
-        before = await self.batch_item_count(batch_id)
-        await self._write_many(
+        before = self.batch_item_count(batch_id)
+        self._write_many(
             "INSERT OR IGNORE INTO batch_items (batch_id, idx, body) VALUES (?, ?, ?)",
             [(batch_id, index, body) for index, body in items],
         )
-        return await self.batch_item_count(batch_id) - before
+        return self.batch_item_count(batch_id) - before
 
-    async def batch_item_count(self, batch_id: str) -> int:
-        row = await self._one("SELECT COUNT(*) FROM batch_items WHERE batch_id = ?", (batch_id,))
+    def batch_item_count(self, batch_id: str) -> int:
+        row = self._one("SELECT COUNT(*) FROM batch_items WHERE batch_id = ?", (batch_id,))
         return int(row[0]) if row else 0
 
-    async def batch_items(self, batch_id: str) -> list[tuple[int, str]]:
-        rows = await self._all("SELECT idx, body FROM batch_items WHERE batch_id = ? ORDER BY idx", (batch_id,))
+    def batch_items(self, batch_id: str) -> list[tuple[int, str]]:
+        rows = self._all("SELECT idx, body FROM batch_items WHERE batch_id = ? ORDER BY idx", (batch_id,))
         return [(int(r[0]), r[1]) for r in rows]
 
-    async def set_batch_item_runs(self, batch_id: str, runs: list[tuple[int, str]]) -> None:
-        await self._write_many(
+    def set_batch_item_runs(self, batch_id: str, runs: list[tuple[int, str]]) -> None:
+        self._write_many(
             "UPDATE batch_items SET run_id = ? WHERE batch_id = ? AND idx = ?",
             [(run_id, batch_id, index) for index, run_id in runs],
         )
 
-    async def batch_run_ids(self, batch_id: str) -> list[str]:
-        rows = await self._all(
+    def batch_run_ids(self, batch_id: str) -> list[str]:
+        rows = self._all(
             "SELECT run_id FROM batch_items WHERE batch_id = ? AND run_id IS NOT NULL ORDER BY idx", (batch_id,)
         )
         return [r[0] for r in rows]
 
-    async def batch_run_statuses(self, batch_id: str) -> list[str]:
-        rows = await self._all(
+    def batch_run_statuses(self, batch_id: str) -> list[str]:
+        rows = self._all(
             "SELECT r.status FROM batch_items i JOIN runs r ON r.id = i.run_id WHERE i.batch_id = ? ORDER BY i.idx",
             (batch_id,),
         )

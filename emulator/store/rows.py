@@ -6,7 +6,7 @@ import dataclasses
 import json
 from typing import Any, Iterable
 
-from ..records import Batch, Run
+from ..core.records import Batch, Run
 
 RUN_FIELDS = [f.name for f in dataclasses.fields(Run)]
 RUN_JSON = {"options", "tags", "idempotency_key_options", "error", "events"}

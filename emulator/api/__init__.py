@@ -1,0 +1,1 @@
+"""HTTP: the ASGI app, middleware, one module per route family, the dashboard and OpenAPI."""

@@ -1,0 +1,159 @@
+"""Request parsing shared by the thin route handlers: authentication, the route-builder
+body pipeline (contract triggering.md §2.3, runs.md §1.5) and JSON answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core import tokens
+from ..core.errors import ApiError
+from ..core.records import Environment
+from ..core.wire_json import parse_json
+from ..service.engine import Engine
+
+# Which 401 wording a route family uses (runs.md §1.4).
+BUILDER = ("Invalid or Missing API key", "Invalid API key")
+LEGACY = ("Invalid or Missing API Key", "Invalid or Missing API Key")
+LEGACY_RESCHEDULE = ("Invalid or missing API Key", "Invalid or missing API Key")
+
+_PROBLEM_401 = {
+    "title": "Unauthorized",
+    "status": 401,
+    "type": "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/401",
+    "detail": "No authorization header provided",
+    "error": "No authorization header provided",
+}
+FORBIDDEN = {"error": "Unauthorized", "code": "unauthorized", "param": "access_token", "type": "authorization"}
+
+
+def _dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _dumps(content)
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return JSON(body, status_code=status, headers=dict(headers or {}))
+
+
+def error_response(exc: ApiError) -> Response:
+    content = exc.body if isinstance(exc.body, (bytes, str)) else _dumps(exc.body)
+    return Response(content, status_code=exc.status, headers=exc.headers, media_type=exc.media_type)
+
+
+@dataclass
+class Caller:
+    env: Environment
+    #: Scopes of a public access token, or None for a secret key (which may do anything).
+    scopes: list[str] | None = None
+
+    def require(self, action: str, resource_type: str, resource_id: str | None = None) -> None:
+        if self.scopes is not None and not tokens.scope_allows(self.scopes, action, resource_type, resource_id):
+            raise ApiError(403, "Unauthorized", body=FORBIDDEN)
+
+
+async def authenticate(request: Request, engine: Engine, family=BUILDER, *, allow_jwt: bool = True) -> Caller:
+    header = request.headers.get("authorization")
+    if header is None:
+        if request.url.path.startswith("/api/") and "/packets/" not in request.url.path:
+            raise ApiError(401, body=_PROBLEM_401, media_type="application/problem+json")
+        raise ApiError(401, family[0])
+    token = header[7:] if header[:7].lower() == "bearer " else header
+    token = token.strip()
+    if not token:
+        raise ApiError(401, family[0])
+    if allow_jwt and tokens.looks_like_jwt(token):
+        return await _public_token(token, engine, family)
+    env = await engine.environment_for_key(token, request.headers.get("x-trigger-branch"))
+    if env is None:
+        raise ApiError(401, family[1])
+    if env.type == "PREVIEW" and not request.headers.get("x-trigger-branch"):
+        raise ApiError(401, "x-trigger-branch header required for preview env")
+    return Caller(env)
+
+
+async def _public_token(token: str, engine: Engine, family) -> Caller:
+    claims = tokens.unverified_subject(token)
+    if not claims or claims.get("pub") is not True:
+        raise ApiError(401, family[1])
+    env = await engine.environment_by_id(str(claims.get("sub", "")))
+    if env is None:
+        raise ApiError(401, "Invalid Public Access Token")
+    verified = tokens.verify(token, env.api_key, engine.clock.now_ms() // 1000)
+    if verified is None:
+        raise ApiError(401, "Public Access Token is invalid")
+    scopes = verified.get("scopes")
+    return Caller(env, scopes if isinstance(scopes, list) else [])
+
+
+def check_content_length(request: Request, limit: int) -> None:
+    """413 when Content-Length is missing (chunked) or over the route's limit."""
+    raw = request.headers.get("content-length")
+    try:
+        length = int(raw) if raw is not None else None
+    except ValueError:
+        length = None
+    if length is None or length > limit or length < 0:
+        raise ApiError(413, "Request body too large")
+
+
+async def json_body(request: Request, limit: int | None = None) -> Any:
+    """The route builder's body steps: size, empty, then JSON (falsy values are invalid)."""
+    if limit is not None:
+        check_content_length(request, limit)
+    raw = await request.body()
+    if limit is not None and len(raw) > limit:
+        raise ApiError(413, "Request body too large")
+    if not raw:
+        raise ApiError(400, "Request body is empty")
+    try:
+        value = parse_json(raw)
+    except ValueError:
+        raise ApiError(400, "Invalid JSON") from None
+    if value in (None, False, 0, ""):  # falsy JSON values (JS truthiness), 0.0 included
+        raise ApiError(400, "Invalid JSON")
+    return value
+
+
+def headers_error(issues: list[dict[str, Any]]) -> ApiError:
+    return ApiError(400, "Headers Error", body={"error": "Headers Error", "details": issues})
+
+
+def cors_headers(request: Request) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    if not origin:
+        return {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Expose-Headers": "x-trigger-jwt, x-trigger-jwt-claims",
+        "Vary": "Origin",
+    }
+
+
+def action_route_verbs(request: Request) -> Response:
+    """What the route builder's action routes answer to GET (405, empty body) and OPTIONS
+    (200 ``{}`` with CORS headers); every other verb is handled like POST (contract §2.3)."""
+    if request.method == "OPTIONS":
+        return preflight(request)
+    raise ApiError(405, body=b"")
+
+
+def preflight(request: Request) -> Response:
+    headers = {
+        "Access-Control-Allow-Origin": request.headers.get("origin", "*"),
+        "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+        "Access-Control-Allow-Headers": request.headers.get("access-control-request-headers", "*"),
+        "Access-Control-Expose-Headers": "x-trigger-jwt, x-trigger-jwt-claims",
+        "Access-Control-Max-Age": "86400",
+    }
+    return json_response({}, 200, headers)

@@ -1,0 +1,160 @@
+"""Runs as the API shows them (runs.md §3): optional fields left out, never ``null``."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from ..core import packets, transitions
+from ..core.clock import iso
+from ..core.metadata import strip_stream_keys
+from ..core.records import Run, boolean_helpers
+from ..service import Retrieved
+
+
+def _locale_key(tag: str) -> tuple:
+    # JS localeCompare (ICU root collation) approximated: case-insensitive first, lower before upper.
+    return (tag.casefold(), tag.swapcase())
+
+
+def sorted_tags(tags: list[str]) -> list[str]:
+    return sorted(tags, key=_locale_key)
+
+
+def user_idempotency_key(run: Run) -> str | None:
+    """Retrieve shows the user's key (``idempotencyKeyOptions.key``), else the stored hash."""
+    options = run.idempotency_key_options
+    if options and isinstance(options.get("key"), (str, list)):
+        key = options["key"]
+        return "-".join(key) if isinstance(key, list) else key
+    return run.idempotency_key
+
+
+def common_fields(run: Run) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": run.id, "status": run.public_status, "taskIdentifier": run.task}
+    key = user_idempotency_key(run)
+    if key is not None:
+        out["idempotencyKey"] = key
+    if run.lock_to_version:
+        out["version"] = run.lock_to_version
+    out.update(boolean_helpers(run.status))
+    out["isTest"] = run.is_test
+    out["createdAt"] = iso(run.created_at)
+    out["updatedAt"] = iso(run.updated_at)
+    if run.started_at is not None:
+        out["startedAt"] = iso(run.started_at)
+    if run.completed_at is not None:
+        out["finishedAt"] = iso(run.completed_at)
+    if run.delay_until is not None:
+        out["delayedUntil"] = iso(run.delay_until)
+    if run.ttl:
+        out["ttl"] = run.ttl
+    if run.expired_at is not None:
+        out["expiredAt"] = iso(run.expired_at)
+    out["tags"] = sorted_tags(run.tags)
+    out["costInCents"] = 0
+    out["baseCostInCents"] = 0
+    out["durationMs"] = transitions.duration_ms(run)
+    metadata = packets.parse_metadata(run.metadata, run.metadata_type)
+    if metadata is not None:
+        out["metadata"] = metadata
+    return out
+
+
+def related_run(run: Run) -> dict[str, Any]:
+    out = common_fields(run)
+    out["depth"] = run.depth
+    out["triggerFunction"] = run.trigger_function
+    if run.batch_id:
+        out["batchId"] = run.batch_id
+    return out
+
+
+def _packet_url(base: str, run: Run, data: str | None) -> str:
+    return f"{base.rstrip('/')}/_emulator/objects/{run.env_id}/{quote(data or '')}"
+
+
+def base_url(request, configured: str) -> str:
+    """Presigned URLs point back at whatever address the caller reached us on."""
+    host = request.headers.get("host")
+    return f"{request.scope.get('scheme', 'http')}://{host}" if host else configured
+
+
+def list_item(run: Run, env) -> dict[str, Any]:
+    """A ``GET /api/v1/runs`` item: the stored key hash, list-specific fallbacks, ``env``."""
+    out = common_fields(run)
+    out.pop("idempotencyKey", None)
+    if run.idempotency_key is not None:
+        out["idempotencyKey"] = run.idempotency_key
+    if run.is_final and "finishedAt" not in out:
+        out["finishedAt"] = iso(run.updated_at)
+    if "metadata" in out:
+        out["metadata"] = strip_stream_keys(out["metadata"])
+    out["depth"] = run.depth
+    out["taskKind"] = "STANDARD"
+    out["env"] = {"id": env.id, "name": env.slug}
+    return out
+
+
+def retrieve(found: Retrieved, base_url: str) -> dict[str, Any]:
+    run = found.run
+    out = related_run(run)
+    if run.payload_type == packets.STORE and run.payload:
+        out["payloadPresignedUrl"] = _packet_url(base_url, run, run.payload)
+    else:
+        payload = packets.present(run.payload, run.payload_type)
+        if not packets.is_missing(payload):
+            out["payload"] = payload
+    if run.status == "COMPLETED_SUCCESSFULLY":
+        if run.output_type == packets.STORE and run.output:
+            out["outputPresignedUrl"] = _packet_url(base_url, run, run.output)
+        else:
+            output = packets.present(run.output, run.output_type)
+            if not packets.is_missing(output):
+                out["output"] = output
+    error = transitions.error_for_api(run.error)
+    if error is not None:
+        out["error"] = error
+    related: dict[str, Any] = {}
+    if found.root is not None:
+        related["root"] = related_run(found.root)
+    if found.parent is not None:
+        related["parent"] = related_run(found.parent)
+    related["children"] = [related_run(child) for child in found.children]
+    out["relatedRuns"] = related
+    out["attemptCount"] = run.attempt_count
+    out["attempts"] = []
+    return out
+
+
+def batch_v2(view) -> dict[str, Any]:
+    """``GET /api/v2/batches/{id}`` (runs.md §4.8)."""
+    batch = view.batch
+    out: dict[str, Any] = {"id": batch.id, "status": view.status}
+    if batch.idempotency_key is not None:
+        out["idempotencyKey"] = batch.idempotency_key
+    out["createdAt"] = iso(batch.created_at)
+    out["updatedAt"] = iso(batch.updated_at)
+    if batch.processing_completed_at is not None:
+        out["processingCompletedAt"] = iso(batch.processing_completed_at)
+    out["runCount"] = batch.run_count
+    out["runs"] = view.run_ids
+    processing: dict[str, Any] = {}
+    if batch.processing_completed_at is not None:
+        processing["completedAt"] = iso(batch.processing_completed_at)
+    processing["errors"] = [dict(e) for e in batch.errors]
+    out["processing"] = processing
+    return out
+
+
+def batch_v1(view) -> dict[str, Any]:
+    """``GET /api/v1/batches/{id}``: no ``processing``, counts and ``errors`` when non-empty."""
+    out = batch_v2(view)
+    out.pop("processing")
+    out.pop("processingCompletedAt", None)
+    if view.batch.processing_completed_at is not None:
+        out["successfulRunCount"] = sum(1 for s in view.run_statuses if s == "COMPLETED_SUCCESSFULLY")
+        out["failedRunCount"] = sum(1 for s in view.run_statuses if boolean_helpers(s)["isFailed"])
+    if view.batch.errors:
+        out["errors"] = [dict(e) for e in view.batch.errors]
+    return out

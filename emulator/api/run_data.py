@@ -1,0 +1,121 @@
+"""Run list, tags, metadata, idempotency-key reset, results and packets (runs.md §4.2,
+§4.6-4.10; triggering.md §9): parse, call ``RunData``, serialize."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core import run_query, schemas
+from ..core.errors import ApiError
+from ..service import Services
+from . import http, presenters
+
+METADATA_BODY_LIMIT = 2 * 1024 * 1024
+PACKETS_PREFIX = "/_emulator/objects"
+
+
+def routes(services: Services) -> list[Route]:
+    engine, data = services.engine, services.run_data
+
+    async def list_runs(request: Request) -> Response:
+        caller = await http.authenticate(request, engine)
+        query = run_query.parse(dict(request.query_params), engine.clock.now_ms())
+        if "projectRef" not in request.path_params:
+            query.env_slugs = None  # filter[env] only matters on the project route
+        page = await data.list_runs(caller.env, query)
+        pagination = {}
+        if page.next is not None:
+            pagination["next"] = page.next
+        if page.previous is not None:
+            pagination["previous"] = page.previous
+        return http.json_response({"data": [presenters.list_item(run, caller.env) for run in page.runs], "pagination": pagination})
+
+    async def add_tags(request: Request) -> Response:
+        caller = await http.authenticate(request, engine, http.LEGACY, allow_jwt=False)
+        try:
+            raw = http.parse_json(await request.body())
+        except ValueError:
+            raise ApiError(400, "Invalid request body") from None
+        try:
+            body = schemas.AddTagsBody.model_validate(raw)
+        except schemas.ValidationError as exc:
+            issues = [{"code": "custom", "message": schemas.validation_message_of(e), "path": list(e["loc"])} for e in exc.errors(include_url=False)]
+            raise ApiError(400, "Invalid request body", body={"error": "Invalid request body", "issues": issues}) from None
+        tags = [body.tags] if isinstance(body.tags, str) else list(body.tags)
+        message = await data.add_tags(caller.env, request.path_params["run_id"], tags)
+        return http.json_response({"message": message})
+
+    async def metadata(request: Request) -> Response:
+        if request.method == "GET":
+            caller = await http.authenticate(request, engine, http.LEGACY, allow_jwt=False)
+            value, kind = await data.get_metadata(caller.env, request.path_params["run_id"])
+            return http.json_response({"metadata": value, "metadataType": kind})
+        if request.method != "PUT":
+            raise ApiError(405, "Method not allowed", headers={"Allow": "PUT"})
+        caller = await http.authenticate(request, engine, allow_jwt=False)
+        raw = await http.json_body(request, METADATA_BODY_LIMIT)
+        try:
+            body = schemas.validate(schemas.UpdateMetadataBody, raw)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        result = await data.update_metadata(caller.env, request.path_params["run_id"], body)
+        return http.json_response({"metadata": result})
+
+    async def reset_key(request: Request) -> Response:
+        if request.method == "GET":
+            raise ApiError(405, body=b"")
+        caller = await http.authenticate(request, engine)
+        raw = await http.json_body(request)
+        try:
+            body = schemas.validate(schemas.ResetIdempotencyBody, raw)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        key = request.path_params["key"]
+        await data.reset_idempotency_key(caller.env, key, body.taskIdentifier)
+        return http.json_response({"id": key})
+
+    async def run_result(request: Request) -> Response:
+        caller = await http.authenticate(request, engine, http.LEGACY, allow_jwt=False)
+        return http.json_response(await data.result(caller.env, request.path_params["run_id"]))
+
+    async def batch_results(request: Request) -> Response:
+        caller = await http.authenticate(request, engine, http.LEGACY, allow_jwt=False)
+        return http.json_response(await data.batch_results(caller.env, request.path_params["batch_id"]))
+
+    async def presign(request: Request) -> Response:
+        if request.method != "PUT":
+            raise ApiError(405, "Method not allowed", headers={"Allow": "PUT"})
+        caller = await http.authenticate(request, engine, (http.BUILDER[0], http.BUILDER[0]), allow_jwt=False)
+        path = request.path_params["path"]
+        url = f"{presenters.base_url(request, engine.config.base_url)}{PACKETS_PREFIX}/{caller.env.id}/{quote(path)}"
+        if request.url.path.startswith("/api/v1/"):
+            return http.json_response({"presignedUrl": url})
+        return http.json_response({"presignedUrl": url, "storagePath": path})
+
+    async def objects(request: Request) -> Response:
+        env_id, path = request.path_params["env_id"], request.path_params["path"]
+        if request.method == "PUT":
+            await data.put_object(env_id, path, request.headers.get("content-type"), await request.body())
+            return Response(b"", status_code=200)
+        found = await data.get_object(env_id, path)
+        if found is None:
+            raise ApiError(404, "Not found")
+        content_type, body = found
+        return Response(body, media_type=content_type or "application/octet-stream")
+
+    return [
+        Route("/api/v1/runs", list_runs, methods=["GET"]),
+        Route("/api/v1/projects/{projectRef}/runs", list_runs, methods=["GET"]),
+        Route("/api/v1/runs/{run_id}/tags", add_tags, methods=["POST"]),
+        Route("/api/v1/runs/{run_id}/metadata", metadata, methods=["GET", "PUT", "POST", "PATCH", "DELETE"]),
+        Route("/api/v1/runs/{run_id}/result", run_result, methods=["GET"]),
+        Route("/api/v1/batches/{batch_id}/results", batch_results, methods=["GET"]),
+        Route("/api/v1/idempotencyKeys/{key}/reset", reset_key, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/api/v2/packets/{path:path}", presign, methods=["GET", "PUT", "POST", "DELETE"]),
+        Route("/api/v1/packets/{path:path}", presign, methods=["GET", "PUT", "POST", "DELETE"]),
+        Route(PACKETS_PREFIX + "/{env_id}/{path:path}", objects, methods=["GET", "PUT"]),
+    ]

@@ -1,0 +1,62 @@
+"""Run endpoints after triggering: retrieve, cancel, reschedule, replay (runs.md §4)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core import schemas, tokens
+from ..core.errors import ApiError
+from ..service import Services
+from . import http, presenters
+
+
+def routes(services: Services) -> list[Route]:
+    engine = services.engine
+    base_url = engine.config.base_url
+
+    async def retrieve(request: Request) -> Response:
+        caller = await http.authenticate(request, engine)
+        run_id = request.path_params["run_id"]
+        found = await services.runs.retrieve(caller.env, run_id)
+        if caller.scopes is not None:
+            run = found.run
+            allowed = any(
+                tokens.scope_allows(caller.scopes, "read", kind, value)
+                for kind, value in [("runs", run.id), ("tasks", run.task), ("batch", run.batch_id or "")]
+                + [("tags", tag) for tag in run.tags]
+            )
+            if not allowed:
+                raise ApiError(403, "Unauthorized", body=http.FORBIDDEN)
+        return http.json_response(presenters.retrieve(found, presenters.base_url(request, base_url)))
+
+    async def cancel(request: Request) -> Response:
+        if request.method == "GET":
+            raise ApiError(405, body=b"")
+        caller = await http.authenticate(request, engine)
+        run = await services.runs.cancel(caller.env, request.path_params["run_id"])
+        return http.json_response({"id": run.id})
+
+    async def reschedule(request: Request) -> Response:
+        caller = await http.authenticate(request, engine, http.LEGACY_RESCHEDULE, allow_jwt=False)
+        raw = await request.body()
+        try:  # upstream answers an unstructured 500 to non-JSON; the emulator says 400
+            body = schemas.validate(schemas.RescheduleBody, http.parse_json(raw))
+        except ValueError:
+            raise ApiError(400, "Invalid request body") from None
+        found = await services.runs.reschedule(caller.env, request.path_params["run_id"], body.delay)
+        return http.json_response(presenters.retrieve(found, presenters.base_url(request, base_url)))
+
+    async def replay(request: Request) -> Response:
+        caller = await http.authenticate(request, engine, allow_jwt=False)
+        run = await services.runs.replay(caller.env, request.path_params["run_id"])
+        return http.json_response({"id": run.id})
+
+    return [
+        Route("/api/v3/runs/{run_id}", retrieve, methods=["GET"]),
+        Route("/api/v2/runs/{run_id}/cancel", cancel, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/api/v1/runs/{run_id}/reschedule", reschedule, methods=["POST"]),
+        Route("/api/v1/runs/{run_id}/replay", replay, methods=["POST"]),
+    ]
+

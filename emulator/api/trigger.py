@@ -1,0 +1,76 @@
+"""``POST /api/v1/tasks/{taskIdentifier}/trigger``: parse, call the engine, serialize."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core import schemas, tokens
+from ..core.errors import ApiError
+from ..service import Services
+from . import http
+
+TRIGGER_BODY_LIMIT = 3_145_728
+
+
+def _trigger_headers(request: Request) -> tuple[str | None, str | None]:
+    """Header validation (pipeline step 6) and the headers that win over body options."""
+    issues = []
+    key = request.headers.get("idempotency-key")
+    if key is not None and len(key) > 2048:
+        issues.append(
+            {"code": "too_big", "maximum": 2048, "type": "string", "inclusive": True, "exact": False,
+             "message": "String must contain at most 2048 character(s)", "path": ["idempotency-key"]}
+        )
+    engine_version = request.headers.get("x-trigger-engine-version")
+    if engine_version is not None and engine_version not in ("V1", "V2"):
+        issues.append(
+            {"code": "invalid_enum_value", "options": ["V1", "V2"], "received": engine_version,
+             "message": f"Invalid enum value. Expected 'V1' | 'V2', received '{engine_version}'",
+             "path": ["x-trigger-engine-version"]}
+        )
+    link = request.headers.get("x-trigger-span-parent-as-link")
+    if link is not None:
+        try:
+            float(link)
+        except ValueError:
+            issues.append(
+                {"code": "invalid_type", "expected": "number", "received": "nan",
+                 "message": "Expected number, received nan", "path": ["x-trigger-span-parent-as-link"]}
+            )
+    if issues:
+        raise http.headers_error(issues)
+    return key, request.headers.get("idempotency-key-ttl")
+
+
+def routes(services: Services) -> list[Route]:
+    engine = services.engine
+    async def trigger(request: Request) -> Response:
+        if request.method in ("GET", "OPTIONS"):
+            return http.action_route_verbs(request)
+        caller = await http.authenticate(request, engine)
+        http.check_content_length(request, TRIGGER_BODY_LIMIT)
+        task = request.path_params["task"]
+        header_key, header_ttl = _trigger_headers(request)
+        raw = await http.json_body(request, TRIGGER_BODY_LIMIT)
+        try:
+            body = schemas.validate(schemas.TriggerBody, raw)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        caller.require("trigger", "tasks", task)
+        run, cached = await services.runs.trigger(
+            caller.env, task, body, header_key=header_key, header_ttl=header_ttl,
+            request_key=request.headers.get("x-trigger-request-idempotency-key"),
+        )
+        scopes = [f"read:runs:{run.id}", f"write:inputStreams:{run.id}"]
+        if caller.scopes is not None and "realtime" in caller.scopes:
+            scopes.append("realtime")
+        headers = tokens.jwt_headers(
+            caller.env.api_key, caller.env.id, scopes, engine.clock.now_ms() // 1000, full_claims=True
+        )
+        headers.update(http.cors_headers(request))
+        return http.json_response({"id": run.id, "isCached": cached}, 200, headers)
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    return [Route("/api/v1/tasks/{task:path}/trigger", trigger, methods=methods)]

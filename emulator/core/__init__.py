@@ -1,0 +1,1 @@
+"""Pure rules and records: no SQL, no HTTP, no clock reads (callers pass ``now``)."""

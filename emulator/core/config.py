@@ -1,0 +1,37 @@
+"""Settings of one emulator instance; every field has the default a test suite wants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .limiter import GENEROUS_LIMIT, PRODUCTION_BATCH_LIMIT
+
+VERSION = "0.1.0"
+
+
+@dataclass
+class Config:
+    #: SQLite path; ``:memory:`` keeps everything in this process.
+    database: str = ":memory:"
+    #: Only the keys in ``keys`` are accepted (401 "Invalid API key" otherwise).
+    strict_keys: bool = False
+    #: Keys known up front: ``{"tr_dev_...": "dev"}`` style is not needed, the prefix names the type.
+    keys: list[str] = field(default_factory=list)
+    #: ``production`` answers as the production server does; ``docs`` as the public docs describe.
+    compat: str = "production"
+    #: TTL given to runs in development environments when the trigger names none.
+    dev_default_ttl: str = "10m"
+    #: Batch rate limiter (contract §6.4): ``(capacity, refill, refill interval in ms)`` per
+    #: environment, charged ``runCount`` at create; None turns it off.
+    batch_rate_limit: tuple[int, int, int] | None = PRODUCTION_BATCH_LIMIT
+    #: Global API rate limiter (contract §2.5) per caller: ``(capacity, refill, interval ms)``.
+    #: Generous by default, so its headers are always there; ``None`` turns it off.
+    api_rate_limit: tuple[int, int, int] | None = GENEROUS_LIMIT
+    #: ``x-trigger-request-idempotency-key``: True replays the first answer to a retried
+    #: trigger (what the server intends); False is production's current no-op.
+    request_idempotency: bool = True
+    #: A repeated batch ``idempotencyKey``: ``cached`` answers 200 ``isCached:true`` (what the
+    #: server intends), ``reject`` the production snapshot's 422.
+    batch_idempotency: str = "cached"
+    #: Base URL the emulator is reachable at (used in presigned packet URLs).
+    base_url: str = "http://127.0.0.1:3030"

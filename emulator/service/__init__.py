@@ -1,0 +1,31 @@
+"""Units of work over the store: the engine (state, clock, due transitions) and one service per
+API family, built once per emulator by ``Services``."""
+
+from __future__ import annotations
+
+from ..core.clock import Clock
+from ..core.config import Config
+from .batches import BatchService
+from .engine import Engine
+from .run_data import RunDataService
+from .runs import Retrieved, RunService
+
+__all__ = ["BatchService", "Engine", "Retrieved", "RunDataService", "RunService", "Services"]
+
+
+class Services:
+    """Everything the HTTP routes, the dashboard and the Python API call, built once."""
+
+    def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
+        self.engine = Engine(config, clock)
+        self.runs = RunService(self.engine)
+        self.run_data = RunDataService(self.engine)
+        self.batches = BatchService(self.engine, self.runs)
+
+    @property
+    def config(self) -> Config:
+        return self.engine.config
+
+    @property
+    def clock(self) -> Clock:
+        return self.engine.clock

@@ -1,0 +1,350 @@
+"""Batch triggering over the engine: the two-phase v3 API, the v2 and v1 batch routes, and
+batch retrieval. Items become runs with exactly the single-trigger rules, in index order, in
+one transaction when the batch seals."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, AsyncIterator
+
+from pydantic import ValidationError
+
+from ..core import batch_rules, ids, trigger_rules
+from ..core.clock import iso
+from ..core.errors import ApiError, NotFound
+from ..core.limiter import TokenBucket
+from ..core.limits import MAX_RUN_COUNT, METADATA_LIMIT, REQUEST_KEY_TTL_MS
+from ..core.records import (
+    BATCH_ABORTED,
+    BATCH_PENDING,
+    BATCH_PROCESSING,
+    Batch,
+    Environment,
+    Run,
+)
+from ..core.schemas import (
+    BatchItem,
+    CreateBatchBody,
+    TaskBatchItem,
+    TriggerBody,
+    validation_message,
+)
+from ..core.wire_json import parse_json
+from ..store import Tx
+from .engine import Engine
+from .runs import RunService
+from .unit import unit
+
+_FLUSH_EVERY = 200
+_COULD_NOT = "BATCH_ITEM_COULD_NOT_TRIGGER"
+
+
+@dataclass
+class Created:
+    batch: Batch
+    cached: bool
+    runs: list[tuple[Run, bool]]
+
+
+@dataclass
+class StreamResult:
+    batch: Batch
+    accepted: int
+    deduplicated: int
+    sealed: bool
+    enqueued: int
+
+
+@dataclass
+class BatchView:
+    batch: Batch
+    status: str
+    run_ids: list[str]
+    run_statuses: list[str]
+
+
+class BatchService:
+    def __init__(self, engine: Engine, runs: RunService) -> None:
+        self.engine = engine
+        self.runs = runs
+
+    @property
+    def config(self):
+        return self.engine.config
+
+    # -- phase 1 --------------------------------------------------------------------------
+    async def create(self, env: Environment, body: CreateBatchBody) -> Created:
+        if body.runCount > MAX_RUN_COUNT:
+            raise ApiError(400, f"Batch runCount of {body.runCount} exceeds maximum allowed of {MAX_RUN_COUNT}.")
+        return await self._create(env, body)
+
+    @unit
+    def _create(self, tx: Tx, now: int, env: Environment, body: CreateBatchBody) -> Created:
+        if body.idempotencyKey is not None:
+            existing = tx.batch_by_idempotency_key(env.id, body.idempotencyKey)
+            if existing is not None:
+                if self.config.batch_idempotency == "reject":
+                    raise ApiError(
+                        422, "Cannot create batch as it has already been created with the same idempotency key."
+                    )
+                return Created(existing, True, [])
+        self._charge(env, body.runCount, now)
+        batch = Batch(
+            id=ids.batch_id(),
+            env_id=env.id,
+            status=BATCH_PENDING,
+            run_count=body.runCount,
+            created_at=now,
+            updated_at=now,
+            api="v3",
+            idempotency_key=body.idempotencyKey,
+            idempotency_key_options=(
+                body.idempotencyKeyOptions.model_dump(mode="json") if body.idempotencyKeyOptions else None
+            ),
+            task_identifiers=body.taskIdentifiers,
+            parent_run_id=body.parentRunId,
+            resume_parent=bool(body.resumeParentOnCompletion),
+        )
+        tx.insert_batch(batch)
+        return Created(batch, False, [])
+
+    def _charge(self, env: Environment, cost: int, now: int) -> None:
+        limit = self.config.batch_rate_limit
+        if limit is None:
+            return
+        capacity, refill, interval = limit
+        bucket = self.engine.buckets.get(("batch", env.id))
+        if bucket is None:
+            bucket = TokenBucket.full(capacity, refill, interval, now)
+            self.engine.buckets[("batch", env.id)] = bucket
+        admitted, remaining, reset = bucket.take(cost, now)
+        if admitted:
+            return
+        seconds = max(1, -(-(reset - now) // 1000))
+        raise ApiError(
+            429,
+            f"Batch rate limit exceeded. Limit resets at {iso(reset)}",
+            headers={
+                "X-RateLimit-Limit": str(capacity),
+                "X-RateLimit-Remaining": str(max(0, remaining)),
+                # milliseconds, which the SDK can use (upstream sends seconds: contract §6.4 quirk)
+                "X-RateLimit-Reset": str(reset),
+                "Retry-After": str(seconds),
+            },
+        )
+
+    # -- phase 2 --------------------------------------------------------------------------
+    async def stream_items(self, env: Environment, batch_id: str, chunks: AsyncIterator[bytes]) -> StreamResult:
+        if batch_id.count("_") != 1 or not all(batch_id.split("_")):
+            raise ApiError(422, f"Invalid batchFriendlyId: {batch_id}")
+        batch = await self.engine.db.run(lambda tx: tx.batch(env.id, batch_id), read=True)
+        if batch is None:
+            raise ApiError(422, f"Batch {batch_id} not found")
+        if batch.sealed or batch.processing_completed_at is not None or batch.status != BATCH_PENDING:
+            if batch.status == BATCH_ABORTED and not batch.sealed:
+                raise ApiError(422, f"Batch {batch_id} is not in PENDING status (current: {batch.status})")
+            return StreamResult(batch, 0, 0, True, batch.run_count)
+
+        accepted = deduplicated = 0
+        pending: list[tuple[int, str]] = []
+
+        async def flush() -> None:
+            nonlocal accepted, deduplicated
+            if not pending:
+                return
+            added = await self.engine.db.run(lambda tx: tx.add_batch_items(batch.id, pending))
+            accepted += added
+            deduplicated += len(pending) - added
+            pending.clear()
+
+        try:
+            async for line_no, line in batch_rules.ndjson_lines(chunks):
+                pending.append(self._ingest(batch, line_no, line))
+                if len(pending) >= _FLUSH_EVERY:
+                    await flush()
+        finally:
+            await flush()  # items accepted before an error stay enqueued
+        return await self._seal_if_complete(env, batch.id, accepted, deduplicated)
+
+    def _ingest(self, batch: Batch, line_no: int, line: bytes | batch_rules.Oversized) -> tuple[int, str]:
+        if isinstance(line, batch_rules.Oversized):
+            if line.index is None:
+                raise ApiError(422, "Invalid item at index unknown index: the line is too large to read")
+            self._check_index(batch, line.index)
+            marker = {"__oversized__": line.size, "index": line.index, "task": line.task}
+            return line.index, json.dumps(marker)
+        try:
+            data = parse_json(line)
+        except ValueError as exc:
+            cause = exc.__cause__
+            detail = "invalid UTF-8" if isinstance(cause, UnicodeDecodeError) else str(cause or exc)
+            raise ApiError(400, f"Invalid JSON at line {line_no}: {detail}") from None
+        try:
+            item = BatchItem.model_validate(data)
+        except ValidationError as exc:
+            index = data.get("index") if isinstance(data, dict) else None
+            where = index if isinstance(index, int) and not isinstance(index, bool) and index >= 0 else "unknown index"
+            raise ApiError(422, f"Invalid item at index {where}: {validation_message(exc)}") from None
+        self._check_index(batch, item.index)
+        return item.index, line.decode("utf-8")
+
+    @staticmethod
+    def _check_index(batch: Batch, index: int) -> None:
+        if index >= batch.run_count:
+            raise ApiError(422, f"Item index {index} exceeds batch runCount {batch.run_count}")
+
+    @unit
+    def _seal_if_complete(self, tx: Tx, now: int, env: Environment, batch_id: str, accepted: int, dedup: int) -> StreamResult:
+        batch = tx.batch(env.id, batch_id)
+        assert batch is not None
+        enqueued = tx.batch_item_count(batch.id)
+        if batch.sealed:
+            return StreamResult(batch, accepted, dedup, True, enqueued)
+        if enqueued < batch.run_count:
+            return StreamResult(batch, accepted, dedup, False, enqueued)
+        items = tx.batch_items(batch.id)
+        self._seal(tx, env, batch, items, now)
+        return StreamResult(batch, accepted, dedup, True, enqueued)
+
+    def _seal(self, tx: Tx, env: Environment, batch: Batch, items: list[tuple[int, str]], now: int) -> list[tuple[Run, bool]]:
+        """Seal and turn every item into a run, in index order, inside the caller's transaction.
+
+        Items that need no stored state (no idempotency key, debounce or parent) are written
+        in bulk; the others go through the single-trigger path one by one, after every
+        earlier item is written, so later items see earlier ones exactly as separate triggers would.
+        """
+        batch.sealed = True
+        batch.status = BATCH_PROCESSING
+        made: list[tuple[Run, bool]] = []
+        unwritten: list[Run] = []
+        for index, body in items:
+            outcome = self._item_draft(env, batch, index, json.loads(body), now)
+            if isinstance(outcome, Run):
+                run, cached = outcome, False
+                unwritten.append(run)
+            elif outcome.idempotency_key is not None or outcome.debounce is not None or batch.parent_run_id:
+                tx.insert_runs(unwritten)
+                unwritten.clear()
+                try:
+                    run, cached = self.runs.trigger_prepared(tx, env, outcome, now)
+                except ApiError as exc:
+                    run, cached = self._pre_failed(env, batch, index, outcome.run.task, exc.message, _COULD_NOT, now), False
+                    unwritten.append(run)
+            elif outcome.metadata_too_large:
+                message = f"Metadata exceeds maximum size of {METADATA_LIMIT} bytes"
+                run, cached = self._pre_failed(env, batch, index, outcome.run.task, message, _COULD_NOT, now), False
+                unwritten.append(run)
+            else:
+                run, cached = outcome.run, False
+                unwritten.append(run)
+            made.append((run, cached))
+        tx.insert_runs(unwritten)
+        tx.set_batch_item_runs(batch.id, [(index, run.id) for (index, _), (run, _) in zip(items, made)])
+        # Every item got a run (failed items a pre-failed one), so the batch waits on its runs.
+        batch.status = BATCH_PENDING
+        batch.processing_completed_at = now
+        batch.updated_at = now
+        tx.update_batch(batch)
+        return made
+
+    def _item_draft(self, env: Environment, batch: Batch, index: int, data: dict, now: int) -> trigger_rules.Draft | Run:
+        """The item's draft run, or a pre-failed run when it cannot trigger."""
+        task = str(data.get("task", ""))
+        if "__oversized__" in data:
+            message = batch_rules.oversized_message(data["__oversized__"])
+            return self._pre_failed(env, batch, index, task, message, "PAYLOAD_TOO_LARGE", now)
+        try:
+            item = BatchItem.model_validate(data)
+            fields = {"options"} | ({"payload"} if "payload" in item.model_fields_set else set())
+            body = TriggerBody.model_construct(_fields_set=fields, payload=item.payload, options=item.options)
+            draft = trigger_rules.prepare(
+                env, item.task, body, now, dev_default_ttl=self.config.dev_default_ttl, batch_item=True
+            )
+        except ApiError as exc:
+            return self._pre_failed(env, batch, index, task, exc.message, _COULD_NOT, now)
+        except ValidationError as exc:
+            return self._pre_failed(env, batch, index, task, validation_message(exc), _COULD_NOT, now)
+        draft.run.batch_id = batch.id
+        draft.run.batch_index = index
+        draft.run.trigger_function = "batchTriggerAndWait" if batch.resume_parent else "batchTrigger"
+        if batch.parent_run_id:
+            draft.run.options = {**draft.run.options, "parentRunId": batch.parent_run_id}
+            if batch.resume_parent:
+                draft.run.options["resumeParentOnCompletion"] = True
+        return draft
+
+    def _pre_failed(self, env: Environment, batch: Batch, index: int, task: str, message: str, code: str, now: int) -> Run:
+        batch.errors.append({"index": index, "taskIdentifier": task, "error": message, "errorCode": code})
+        return batch_rules.pre_failed_run(env.id, task, batch, index, message, code, now)
+
+    # -- one-request batches (v2 and v1 routes) -------------------------------------------
+    @unit
+    def trigger_items(
+        self,
+        tx: Tx,
+        now: int,
+        env: Environment,
+        items: list[TaskBatchItem],
+        *,
+        api: str,
+        parent_run_id: str | None = None,
+        resume_parent: bool = False,
+        idempotency_key: str | None = None,
+        request_key: str | None = None,
+    ) -> Created:
+        """Create a batch and its runs at once (v2 ``tasks/batch``, the v1 routes)."""
+        scoped = f"batch:{request_key}" if request_key and self.config.request_idempotency else None
+        if scoped is not None:
+            replayed = tx.request_key(env.id, scoped, now - REQUEST_KEY_TTL_MS)
+            found = tx.batch(env.id, replayed) if replayed else None
+            if found is not None:
+                return Created(found, False, [])
+        if idempotency_key is not None:
+            existing = tx.batch_by_idempotency_key(env.id, idempotency_key)
+            if existing is not None:
+                runs = [tx.run(env.id, run_id) for run_id in tx.batch_run_ids(existing.id)]
+                return Created(existing, True, [(run, True) for run in runs if run is not None])
+        batch = Batch(
+            id=ids.batch_id(),
+            env_id=env.id,
+            status=BATCH_PENDING,
+            run_count=len(items),
+            created_at=now,
+            updated_at=now,
+            api=api,
+            idempotency_key=idempotency_key,
+            parent_run_id=parent_run_id,
+            resume_parent=resume_parent,
+        )
+        tx.insert_batch(batch)
+        stored = []
+        for index, item in enumerate(items):
+            line: dict[str, Any] = {"index": index, "task": item.task}
+            if "payload" in item.model_fields_set:
+                line["payload"] = item.payload
+            if item.options is not None:
+                line["options"] = item.options.model_dump(exclude_unset=True, mode="json")
+            stored.append((index, json.dumps(line, separators=(",", ":"))))
+        tx.add_batch_items(batch.id, stored)
+        runs = self._seal(tx, env, batch, stored, now)
+        if scoped is not None:
+            tx.save_request_key(env.id, scoped, batch.id, now)
+        return Created(batch, False, runs)
+
+    # -- reading --------------------------------------------------------------------------
+    @unit(read=True)
+    def retrieve(self, tx: Tx, now: int, env: Environment, batch_id: str, *, should_retry: bool = True) -> BatchView:
+        batch = tx.batch(env.id, batch_id)
+        if batch is None:
+            raise NotFound("Not found", should_retry=should_retry)
+        return self._view(tx, batch)
+
+    @unit(read=True)
+    def all(self, tx: Tx, now: int) -> list[BatchView]:
+        return [self._view(tx, batch) for batch in tx.all_batches()]
+
+    @staticmethod
+    def _view(tx: Tx, batch: Batch) -> BatchView:
+        statuses = tx.batch_run_statuses(batch.id)
+        return BatchView(batch, batch_rules.status_of(batch, statuses), tx.batch_run_ids(batch.id), statuses)

@@ -1,0 +1,1 @@
+"""Command-line tools: ``trigger-emulator serve`` and ``check-sdk``."""
