@@ -78,3 +78,20 @@ def test_public_access_token_from_a_trigger_reads_its_run(emu, api):
         forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
         bad = c.get(f"/api/v3/runs/{other}", headers={"Authorization": f"Bearer {forged}"})
         assert (bad.status_code, bad.json()) == (401, {"error": "Public Access Token is invalid"})
+
+
+def test_minted_public_tokens_are_the_jwts_pyjwt_writes_and_reads(api):
+    """The trigger's x-trigger-jwt is minted without PyJWT (it is on the hot path): it must be
+    byte-identical to PyJWT's HS256 token for the same claims, and verify with PyJWT."""
+    import warnings
+
+    import jwt
+
+    r = api.post("/api/v1/tasks/hello/trigger", json={"payload": {}})
+    token = r.headers["x-trigger-jwt"]
+    key = api.headers["authorization"].split(" ", 1)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        claims = jwt.decode(token, key, algorithms=["HS256"], audience="https://api.trigger.dev")
+        assert jwt.encode(claims, key, algorithm="HS256") == token
+    assert claims["scopes"][0] == f"read:runs:{r.json()['id']}" and claims["pub"] is True

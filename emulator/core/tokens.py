@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import warnings
 
@@ -29,10 +32,20 @@ def mint(secret_key: str, env_id: str, scopes: list[str], now_s: int, ttl_s: int
         "iss": ISSUER,
         "aud": AUDIENCE,
     }
-    with warnings.catch_warnings():
-        # Upstream signs with the environment's API key whatever its length; so do we.
-        warnings.simplefilter("ignore")
-        return jwt.encode(payload, secret_key, algorithm="HS256")
+    # Compact JWS, HS256, exactly what jwt.encode writes (PyJWT verifies it in ``verify``), in
+    # a tenth of the time: it is minted on every trigger. Upstream signs with the environment's
+    # API key whatever its length; so do we.
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    signing_input = _HEADER + b"." + body
+    signature = hmac.new(secret_key.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + _b64(signature)).decode()
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+_HEADER = _b64(b'{"alg":"HS256","typ":"JWT"}')
 
 
 def jwt_headers(secret_key: str, env_id: str, scopes: list[str], now_s: int, *, full_claims: bool) -> dict[str, str]:

@@ -3,8 +3,12 @@
 A unit of work is a plain function ``fn(tx)``; ``Database.run`` runs the whole of it inside
 one transaction, in one hop: on an in-memory database in the calling thread (SQLite answers in
 microseconds there, so a thread hop would cost more than the work), on a file database on the
-database's own worker thread (Datasette's ``execute_write_fn``), where a statement may wait on
+database's own writer thread (Datasette's ``execute_write_fn``), where a statement may wait on
 disk or on another process's lock without blocking the event loop.
+
+The writer thread commits in groups: units that queued up while it was busy run in one
+``BEGIN IMMEDIATE … COMMIT``, each inside its own savepoint, so one unit's error rolls back only
+that unit. No unit is answered before the commit that holds it, so nothing acknowledged is lost.
 
 ``BEGIN IMMEDIATE`` takes SQLite's write lock at the start, so two server processes on one
 file take turns; uniqueness rules that matter are unique indexes, so they hold across processes.
@@ -13,9 +17,9 @@ file take turns; uniqueness rules that matter are unique indexes, so they hold a
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from ..core.records import Run
@@ -44,7 +48,8 @@ class Database:
         self.due_floor: float | None = None
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
+        self._queue: queue.SimpleQueue | None = None
+        self._writer: threading.Thread | None = None
         self._tx_factory: Callable[[sqlite3.Connection, Database], "Tx"] | None = None
 
     # -- opening --------------------------------------------------------------------------
@@ -54,9 +59,11 @@ class Database:
         self._tx_factory = tx_factory
         if self.exclusive:
             self._connect()
-        else:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="trigger-emulator-db")
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
+            return
+        self._queue = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="trigger-emulator-db", daemon=True)
+        self._writer.start()
+        await self._submit(lambda tx: None, read=False, connect=True)
 
     def _connect(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -70,14 +77,14 @@ class Database:
         self._conn = conn
 
     async def close(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            assert self._queue is not None
+            self._queue.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, writer.join)
+            self._queue = None
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        if self._executor is not None:
-            executor, self._executor = self._executor, None
-            await asyncio.get_running_loop().run_in_executor(executor, conn.close)
-            executor.shutdown(wait=True)
-        else:
+        if conn is not None:
             conn.close()
 
     @property
@@ -91,9 +98,74 @@ class Database:
         on an in-memory database it skips BEGIN/COMMIT, since the lock keeps it whole."""
         if self._conn is None:
             raise RuntimeError("the database is not open")
-        if self._executor is None:
+        if self._queue is None:
             return self._transaction(fn, read)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, fn, read)
+        return await self._submit(fn, read=read)
+
+    async def _submit(self, fn: Callable[["Tx"], T], *, read: bool, connect: bool = False) -> T:
+        assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+        self._queue.put((fn, future, loop, connect))
+        return await future
+
+    # -- the writer thread ----------------------------------------------------------------
+    def _write_loop(self) -> None:
+        assert self._queue is not None
+        pending = self._queue
+        while True:
+            item = pending.get()
+            if item is None:
+                return
+            group = [item]
+            stop = False
+            while len(group) < _GROUP_LIMIT:
+                try:
+                    more = pending.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                group.append(more)
+            outcomes = self._commit_group(group)
+            for (_, future, loop, _), outcome in zip(group, outcomes):
+                loop.call_soon_threadsafe(_settle, future, outcome)
+            if stop:
+                return
+
+    def _commit_group(self, group: list) -> list[tuple[bool, Any]]:
+        if any(connect for *_, connect in group) and self._conn is None:
+            try:
+                self._connect()
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                return [(False, StorageError(f"The emulator's database cannot be opened: {exc}"))] * len(group)
+        conn = self._conn
+        assert conn is not None and self._tx_factory is not None
+        with self._lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                return [(False, StorageError(f"The emulator's database cannot be written: {exc}"))] * len(group)
+            outcomes: list[tuple[bool, Any]] = []
+            for fn, *_ in group:
+                conn.execute("SAVEPOINT unit")
+                try:
+                    result = fn(self._tx_factory(conn, self))
+                except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                    conn.execute("ROLLBACK TO unit")
+                    conn.execute("RELEASE unit")
+                    outcomes.append((False, exc))
+                else:
+                    conn.execute("RELEASE unit")
+                    outcomes.append((True, result))
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                failure = StorageError(f"The emulator's database cannot be written: {exc}")
+                return [(False, failure)] * len(group)
+            return outcomes
 
     def _transaction(self, fn: Callable[["Tx"], T], read: bool) -> T:
         conn = self._conn
@@ -120,6 +192,20 @@ class Database:
                 _rollback(conn)
                 raise
             return result
+
+
+#: At most this many queued units share one commit.
+_GROUP_LIMIT = 64
+
+
+def _settle(future: asyncio.Future, outcome: tuple[bool, Any]) -> None:
+    if future.cancelled():
+        return
+    ok, value = outcome
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
