@@ -146,7 +146,7 @@ class LocalEmulator:
         if self._loop is None:
             coro.close()
             raise RuntimeError("the emulator is not open")
-        return self._loop.call(coro)
+        return self._loop.run(coro)
 
     # -- HTTP -----------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -156,7 +156,7 @@ class LocalEmulator:
         except httpx.RequestNotRead:
             content = request.read()
         try:
-            status, headers, body = self._call(asgi_call(self.app, request.method, str(request.url), request.headers.raw, content))
+            status, headers, body = self._call(asgi_call(self.app, request.method, request.url, request.headers.raw, content))
         except DropConnection:
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request) from None
         response = httpx.Response(status, headers=headers, content=body, request=request)
@@ -221,7 +221,7 @@ class LocalEmulator:
                     self._server_task.result()
                 await asyncio.sleep(0.005)
 
-        self._call(boot())
+        self._loop.call(boot())
         self.url = f"http://{host}:{bound_port}"
         self.base_url = self.url
         self.config.base_url = self.url

@@ -10,6 +10,14 @@ from typing import Any, Coroutine, TypeVar
 import httpx
 
 T = TypeVar("T")
+_local = threading.local()
+
+
+def _private_loop() -> asyncio.AbstractEventLoop:
+    loop = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _local.loop = asyncio.new_event_loop()
+    return loop
 
 
 class LoopThread:
@@ -23,10 +31,23 @@ class LoopThread:
         self.loop.run_forever()
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 120) -> T:
+        """Run ``coro`` on this thread's loop (what must live there: a served uvicorn)."""
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("the emulator's own thread cannot wait on itself")
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 120) -> T:
+        """Run one request or operation for a synchronous caller. A thread with no event loop
+        running (a plain test) runs it right there on a private loop of its own: no thread hop
+        each way. A thread inside a running loop (an async test) hands it to this thread.
+        Either way the state is shared: the store serializes units with a thread lock."""
+        if threading.current_thread() is not self._thread:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return _private_loop().run_until_complete(coro)
+        return self.call(coro, timeout)
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -35,9 +56,9 @@ class LoopThread:
             self.loop.close()
 
 
-async def asgi_call(app: Any, method: str, url: str, headers: list, content: bytes) -> tuple[int, list, bytes]:
+async def asgi_call(app: Any, method: str, url: "httpx.URL | str", headers: list, content: bytes) -> tuple[int, list, bytes]:
     """Call the ASGI app directly (no second httpx round) with the caller's framing."""
-    parsed = httpx.URL(url)
+    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": parsed.scheme, "path": parsed.path, "raw_path": parsed.raw_path.split(b"?")[0],
