@@ -113,14 +113,15 @@ def routes(services: Services) -> list[Route]:
         return RedirectResponse(back, 303)
 
     async def batches_page(request: Request) -> Response:
-        views = [BatchView.from_view(v) for v in reversed(await batches.all())]
+        views = [BatchView.from_view(v) for v in await batches.all(newest=200)]
         return await page(request, "batches.html", batches=views)
 
     async def batch_page(request: Request) -> Response:
-        found = [BatchView.from_view(v) for v in await batches.all() if v.batch.id == request.path_params["batch_id"]]
-        if not found:
+        found = await batches.find(request.path_params["batch_id"])
+        if found is None:
             return await page(request, "batches.html", 404, batches=[], message="No such batch.")
-        return await page(request, "batch.html", batch=found[0], errors=_pretty(found[0].errors))
+        view = BatchView.from_view(found)
+        return await page(request, "batch.html", batch=view, errors=_pretty(view.errors))
 
     async def test_page(request: Request) -> Response:
         if request.method == "GET":

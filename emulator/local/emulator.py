@@ -277,10 +277,10 @@ class LocalEmulator:
         return [Batch.from_view(v) for v in self._call(self.services.batches.all())]
 
     def batch(self, batch_id: str) -> Batch:
-        for batch in self.batches():
-            if batch.id == batch_id:
-                return batch
-        raise KeyError(batch_id)
+        found = self._call(self.services.batches.find(batch_id))
+        if found is None:
+            raise KeyError(batch_id)
+        return Batch.from_view(found)
 
     # -- assertions -----------------------------------------------------------------------
     def assert_triggered(self, task: str, *, payload: Any = ANY, times: int | None = None, **options: Any) -> Run:

@@ -341,8 +341,15 @@ class BatchService:
         return self._view(tx, batch)
 
     @unit(read=True)
-    def all(self, tx: Tx, now: int) -> list[BatchView]:
-        return [self._view(tx, batch) for batch in tx.all_batches()]
+    def all(self, tx: Tx, now: int, newest: int | None = None) -> list[BatchView]:
+        """Every batch in creation order, or the ``newest`` few, newest first."""
+        return [self._view(tx, batch) for batch in tx.all_batches(newest)]
+
+    @unit(read=True)
+    def find(self, tx: Tx, now: int, batch_id: str) -> BatchView | None:
+        """A batch in any environment (dashboard and the Python API)."""
+        batch = tx.batch_anywhere(batch_id)
+        return None if batch is None else self._view(tx, batch)
 
     @staticmethod
     def _view(tx: Tx, batch: Batch) -> BatchView:

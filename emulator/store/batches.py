@@ -40,8 +40,15 @@ class BatchesTx(TxBase):
         row = self._one(SELECT_BATCH + " WHERE env_id = ? AND idempotency_key = ?", (env_id, key))
         return None if row is None else batch_from_row(row)
 
-    def all_batches(self) -> list[Batch]:
-        return [batch_from_row(r) for r in self._all(SELECT_BATCH + " ORDER BY seq")]
+    def all_batches(self, newest: int | None = None) -> list[Batch]:
+        """Every batch in creation order, or the ``newest`` few, newest first."""
+        if newest is None:
+            return [batch_from_row(r) for r in self._all(SELECT_BATCH + " ORDER BY seq")]
+        return [batch_from_row(r) for r in self._all(SELECT_BATCH + " ORDER BY seq DESC LIMIT ?", (newest,))]
+
+    def batch_anywhere(self, batch_id: str) -> Batch | None:
+        row = self._one(SELECT_BATCH + " WHERE id = ?", (batch_id,))
+        return None if row is None else batch_from_row(row)
 
     def add_batch_items(self, batch_id: str, items: list[tuple[int, str]]) -> int:
         """Store items unless their index is already there (first one wins); returns how many

@@ -91,9 +91,18 @@ class RunsTx(TxBase):
     ) -> list[Run]:
         """Runs in creation order (or the ``newest`` few, newest first), filtered in SQL so
         only matching rows are converted."""
+        if newest is not None and statuses is not None and len(statuses) > 1:
+            # One indexed walk per status, merged: a rare status never scans the environment.
+            found = [run for status in statuses for run in self.all_runs(
+                env_ids, task=task, batch=batch, tag=tag, statuses=[status], newest=newest)]
+            found.sort(key=lambda run: (run.created_at, run.id), reverse=True)
+            return found[:newest]
         where: list[str] = []
         params: list[object] = []
-        if env_ids is not None:
+        if env_ids is not None and len(env_ids) == 1:
+            where.append("env_id = ?")  # lets the newest-first order walk runs_env_created
+            params.append(env_ids[0])
+        elif env_ids is not None:
             where.append(f"env_id IN ({', '.join('?' for _ in env_ids)})")
             params.extend(env_ids)
         if task is not None:
@@ -110,7 +119,7 @@ class RunsTx(TxBase):
             params.extend(statuses)
         sql = SELECT_RUN + (" WHERE " + " AND ".join(where) if where else "")
         if newest is not None:
-            sql += " ORDER BY seq DESC LIMIT ?"
+            sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
             params.append(newest)
         else:
             sql += " ORDER BY seq"

@@ -41,6 +41,7 @@ CREATE INDEX IF NOT EXISTS runs_due ON runs (due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_env_created ON runs (env_id, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS runs_env_task_created ON runs (env_id, task, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS runs_task ON runs (task, seq);
+CREATE INDEX IF NOT EXISTS runs_env_status_created ON runs (env_id, status, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS runs_batch ON runs (batch_id) WHERE batch_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_id) WHERE parent_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS run_tags (
