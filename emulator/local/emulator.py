@@ -211,7 +211,9 @@ class LocalEmulator:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         bound_port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, lifespan="off", log_level="warning", access_log=False)
+        from ..api.socket import asgi
+
+        config = uvicorn.Config(asgi(self.app, self.services), lifespan="off", log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)
 
         async def boot() -> None:

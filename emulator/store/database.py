@@ -42,6 +42,8 @@ class Database:
         #: and it can remember a lower bound on the next ``due_at`` (None: unknown).
         self.exclusive = path == ":memory:" or path.startswith("file::memory:")
         self.due_floor: float | None = None
+        #: Runs whose snapshot changed in units not yet reported (the engine drains it).
+        self.changed_runs: set[str] = set()
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
