@@ -3,6 +3,7 @@ JSON. Logs are kept per run (``ctx.run.id``); traces and metrics are accepted an
 
 from __future__ import annotations
 
+import json
 from typing import Any, Iterator
 
 from starlette.requests import Request
@@ -35,7 +36,7 @@ def _attributes(items: Any) -> dict[str, Any]:
 
 def _run_id(*attribute_sets: dict[str, Any]) -> str | None:
     for attributes in attribute_sets:
-        for key in ("ctx.run.id", "$run.id", "run.id"):
+        for key in ("$metadata.ctx.run.id", "ctx.run.id", "$run.id", "run.id"):
             value = attributes.get(key)
             if isinstance(value, str) and value.startswith("run_"):
                 return value
@@ -52,10 +53,14 @@ def log_lines(body: Any) -> Iterator[tuple[str, int | None, str, str]]:
             for record in (scope or {}).get("logRecords") or [] if isinstance(scope, dict) else []:
                 if not isinstance(record, dict):
                     continue
-                run_id = _run_id(_attributes(record.get("attributes")), resource)
+                attributes = _attributes(record.get("attributes"))
+                run_id = _run_id(attributes, resource)
                 message = _value(record.get("body"))
                 if run_id is None or message is None:
                     continue
+                fields = {k: v for k, v in attributes.items() if not k.startswith(("$", "ctx."))}
+                if fields:
+                    message = f"{message} {json.dumps(fields, ensure_ascii=False, default=str)}"
                 try:
                     at = int(record.get("timeUnixNano") or 0) // 1_000_000 or None
                 except (TypeError, ValueError):

@@ -18,7 +18,7 @@ export const parent = task({
   run: async (payload: { name: string }) => {
     const result = await hello.triggerAndWait({ name: payload.name });
     if (!result.ok) throw new Error("child failed");
-    return { child: result.output };
+    return { child: result.output, resumedAt: Date.now() };
   },
 });
 
@@ -26,7 +26,7 @@ export const batchParent = task({
   id: "batch-parent",
   run: async (payload: { names: string[] }) => {
     const results = await hello.batchTriggerAndWait(payload.names.map((name) => ({ payload: { name } })));
-    return { greetings: results.runs.map((r) => (r.ok ? r.output.greeting : null)) };
+    return { greetings: results.runs.map((r) => (r.ok ? r.output.greeting : null)), resumedAt: Date.now() };
   },
 });
 
@@ -52,7 +52,7 @@ export const sleeper = task({
   run: async () => {
     const started = Date.now();
     await wait.for({ hours: 24 });
-    return { slept: true, wallMs: Date.now() - started };
+    return { slept: true, wallMs: Date.now() - started, resumedAt: Date.now() };
   },
 });
 
@@ -60,8 +60,8 @@ export const tokenWaiter = task({
   id: "token-waiter",
   run: async (payload: { tokenId: string }) => {
     const result = await wait.forToken<{ approved: boolean }>(payload.tokenId);
-    if (!result.ok) return { timedOut: true };
-    return { approved: result.output.approved };
+    if (!result.ok) return { timedOut: true, resumedAt: Date.now() };
+    return { approved: result.output.approved, resumedAt: Date.now() };
   },
 });
 
