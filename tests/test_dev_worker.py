@@ -60,8 +60,10 @@ def test_a_plain_task_runs_and_its_output_and_logs_are_kept(emu, api):
     result = api.get(f"/api/v1/runs/{run['id']}/result").json()
     assert result == {"ok": True, "id": run["id"], "taskIdentifier": "hello",
                       "output": '{"json":{"greeting":"Hello, Ada!"}}', "outputType": "application/super+json"}
-    assert any("saying hello" in message for _, _, message in emu.logs(run["id"]))
+    assert any(message == 'saying hello {"name": "Ada"}' for _, level, message in emu.logs(run["id"]))
     assert latest_snapshot(api, run["id"])["snapshot"]["executionStatus"] == "FINISHED"
+    page = httpx.get(f"{emu.url}/runs/{run['id']}").text
+    assert "saying hello" in page and "Task completed successfully" in page and "PENDING_EXECUTING" in page
 
 
 def test_superjson_outputs_keep_their_types(api):

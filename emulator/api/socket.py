@@ -61,4 +61,6 @@ def asgi(app: Any, services: Services) -> Any:
             pass
 
     engine.snapshot_listeners.append(changed)
-    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
+    wrapped = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
+    wrapped.sio = sio  # ``await wrapped.sio.shutdown()`` before the loop stops
+    return wrapped

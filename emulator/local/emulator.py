@@ -79,6 +79,8 @@ class LocalEmulator(DevWorkersMixin):
             return
         self.stop_intercepting()
         if self._server is not None:
+            with contextlib.suppress(Exception):
+                self._call(asyncio.wait_for(self._socket.sio.shutdown(), 5))
             self._server.should_exit = True
             try:
                 self._loop.call(asyncio.wait_for(asyncio.shield(self._server_task), 10))
@@ -215,7 +217,8 @@ class LocalEmulator(DevWorkersMixin):
         bound_port = sock.getsockname()[1]
         from ..api.socket import asgi
 
-        config = uvicorn.Config(asgi(self.app, self.services), lifespan="off", log_level="warning", access_log=False)
+        self._socket = asgi(self.app, self.services)
+        config = uvicorn.Config(self._socket, lifespan="off", log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)
 
         async def boot() -> None:

@@ -284,6 +284,11 @@ class WorkerEngine:
         ]
 
     @unit(read=True)
+    def history(self, tx: Tx, now: int, run_id: str) -> list[Snapshot]:
+        """Every snapshot of a run, oldest first (the dashboard's run page)."""
+        return tx.snapshots(run_id)
+
+    @unit(read=True)
     def check_run(self, tx: Tx, now: int, env: Environment, run_id: str) -> Run:
         return self._run(tx, env, run_id)
 
