@@ -1,5 +1,6 @@
 """``trigger.dev dev`` killed with SIGKILL: its watchdog reports the runs in flight, which the
-emulator cancels; a restarted CLI picks up the runs queued meanwhile."""
+emulator cancels; a restarted CLI picks up the runs queued meanwhile, and registers a new
+version when a task file changes."""
 
 from __future__ import annotations
 
@@ -39,7 +40,14 @@ def test_sigkill_cancels_in_flight_runs_and_a_restart_picks_up_queued_ones(tmp_p
             second = emu.dev_worker(project)
             try:
                 assert second.worker["id"] != first.worker["id"]
+                second_version = second.worker["version"]
                 run = wait_for(api, queued, timeout=30)
                 assert run["status"] == "COMPLETED" and run["output"] == {"greeting": "Hello, later!"}
+                # An edited task file: the CLI rebuilds, registers a new version and runs the new task.
+                with open(project / "src" / "trigger" / "tasks.ts", "a") as source:
+                    source.write('\nexport const added = task({ id: "added", run: async () => ({ added: true }) });\n')
+                rebuilt = second.wait_for_rebuild()
+                assert "added" in rebuilt["tasks"] and rebuilt["version"] != second_version
+                assert wait_for(api, trigger(api, "added"), timeout=30)["output"] == {"added": True}
             finally:
                 second.stop()
