@@ -221,3 +221,35 @@ def test_a_server_restart_loses_no_run_or_waitpoint(tmp_path):
             assert latest(api, run_id)["completedWaitpoints"][0]["friendlyId"] == wp["waitpoint"]["id"]
     finally:
         stop_server(server)
+
+
+def test_a_test_completing_a_running_task_tells_the_worker_it_finished(emu, api, trigger):
+    run_id, started = running(api, trigger)
+    emu.complete(run_id, {"from": "python"})
+    execution = latest(api, run_id)
+    assert execution["snapshot"]["executionStatus"] == "FINISHED" and execution["run"]["status"] == "COMPLETED_SUCCESSFULLY"
+    late = complete(api, run_id, execution["snapshot"]["friendlyId"], {"ok": True, "id": run_id})
+    assert late.status_code == 400 and late.json() == {"error": "Run is already finished"}
+    assert api.get(f"/api/v3/runs/{run_id}").json()["output"] == {"from": "python"}
+
+
+def test_waitpoint_tokens_complete_once_and_time_out_on_the_clock(emu, api, trigger):
+    created = api.post("/api/v1/waitpoints/tokens", json={"timeout": "1h", "idempotencyKey": "k", "tags": ["a"]})
+    assert created.status_code == 200 and created.headers["x-trigger-jwt"].count(".") == 2
+    token = created.json()["id"]
+    assert api.post("/api/v1/waitpoints/tokens", json={"idempotencyKey": "k"}).json()["isCached"] is True
+    assert api.get(f"/api/v1/waitpoints/tokens/{token}").json()["status"] == "WAITING"
+    run_id, _ = running(api, trigger)
+    assert api.post(f"/engine/v1/runs/{run_id}/waitpoints/tokens/{token}/wait", json={}).json() == {"success": True}
+    assert api.post(f"/engine/v1/runs/{run_id}/waitpoints/tokens/waitpoint_nope/wait", json={}).status_code == 404
+    emu.advance(hours=1, seconds=1)
+    [wp] = latest(api, run_id)["completedWaitpoints"]
+    assert wp["type"] == "MANUAL" and wp["outputIsError"] is True and "TRIGGER_WAITPOINT_TIMEOUT" in wp["output"]
+    assert api.get(f"/api/v1/waitpoints/tokens/{token}").json()["status"] == "TIMED_OUT"
+    assert api.post(f"/api/v1/waitpoints/tokens/{token}/complete", json={"data": 1}).json() == {"success": True}
+    assert api.get(f"/api/v1/waitpoints/tokens/{token}").json()["status"] == "TIMED_OUT"
+    other = emu.create_token(env_key=emu.secret_key)
+    emu.complete_token(other, {"ok": True})
+    done = api.get(f"/api/v1/waitpoints/tokens/{other}").json()
+    assert done["status"] == "COMPLETED" and done["output"] == '{"json":{"ok":true}}' and done["outputType"] == "application/super+json"
+    assert api.post("/api/v1/waitpoints/tokens/waitpoint_nope/complete", json={}).status_code == 404

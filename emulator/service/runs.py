@@ -226,6 +226,7 @@ class RunService:
         run = self._run(tx, env, run_id, "Run not found")
         action(run, now)
         tx.update_run(run)
+        waits.end_execution(tx, run, now)
         return run
 
     async def start(self, run_id: str, env: Environment | None = None) -> Run:

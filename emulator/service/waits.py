@@ -136,6 +136,19 @@ def settle(tx: Tx, now: int) -> int:
     return len(touched)
 
 
+def end_execution(tx: Tx, run: Run, now: int) -> None:
+    """A run a worker executes was completed or failed by a test or the dashboard: the worker
+    is told it is ``FINISHED`` (the CLI then stops the task's process without reporting)."""
+    latest = worker_snapshot(tx, run.id)
+    if latest is None or not run.is_final:
+        return
+    tx.clear_blockers(run.id)
+    tx.insert_snapshot(snapshots.make(
+        run.id, snapshots.FINISHED, snapshots.SUCCEEDED if run.status == "COMPLETED_SUCCESSFULLY" else snapshots.FAILED,
+        now, run_status=run.status, attempt_number=latest.attempt_number, previous=latest,
+    ))
+
+
 def cancel_execution(tx: Tx, run: Run, now: int, *, finalize: bool = False) -> None:
     """A canceled run that a worker executes: ``PENDING_CANCEL`` (the CLI stops the process and
     reports), or ``FINISHED`` at once when no worker process is left to report."""

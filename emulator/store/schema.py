@@ -147,6 +147,7 @@ CREATE TABLE IF NOT EXISTS waitpoints (
 CREATE INDEX IF NOT EXISTS waitpoints_pending_due ON waitpoints (completed_after) WHERE status = 'PENDING' AND completed_after IS NOT NULL;
 CREATE INDEX IF NOT EXISTS waitpoints_pending_run ON waitpoints (run_id) WHERE status = 'PENDING' AND run_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS waitpoints_run ON waitpoints (run_id) WHERE run_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS waitpoints_pending_type ON waitpoints (type) WHERE status = 'PENDING';
 CREATE INDEX IF NOT EXISTS waitpoints_batch ON waitpoints (batch_id) WHERE batch_id IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS waitpoints_idempotency
     ON waitpoints (env_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
