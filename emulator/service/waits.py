@@ -105,6 +105,8 @@ def complete(tx: Tx, wp: Waitpoint, now: int, output: str | None = None, output_
 def settle(tx: Tx, now: int) -> int:
     """Complete every waitpoint that is due or whose run or batch is done; continue the runs
     they unblock. Returns how many completed."""
+    if not tx.any_pending_waitpoints():
+        return 0
     touched: list[str] = []
     for wp in tx.due_waitpoints(now):
         if wps.time_out(wp, wp.completed_after if wp.completed_after is not None else now):

@@ -44,6 +44,8 @@ class Database:
         self.due_floor: float | None = None
         #: Runs whose snapshot changed in units not yet reported (the engine drains it).
         self.changed_runs: set[str] = set()
+        #: True once an in-memory database is known to hold no PENDING waitpoint.
+        self.no_pending_waitpoints = False
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None

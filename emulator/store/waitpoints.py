@@ -30,6 +30,18 @@ class WaitpointsTx(TxBase):
             wp.seq = self._insert(_INSERT, values(wp, _COLUMNS, _JSON, _BOOL))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
+        self._store.no_pending_waitpoints = False
+
+    def any_pending_waitpoints(self) -> bool:
+        """False only when no waitpoint is PENDING; an in-memory database remembers a False
+        until the next insert, so units with no dev worker around pay nothing for waitpoints."""
+        store = self._store
+        if store.exclusive and store.no_pending_waitpoints:
+            return False
+        pending = self._one("SELECT 1 FROM waitpoints WHERE status = 'PENDING' LIMIT 1") is not None
+        if store.exclusive:
+            store.no_pending_waitpoints = not pending
+        return pending
 
     def update_waitpoint(self, wp: Waitpoint) -> None:
         columns = [c for c in _COLUMNS if c != "id"]
