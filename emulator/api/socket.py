@@ -14,6 +14,10 @@ import socketio
 from ..service import Services
 
 NAMESPACE = "/dev-worker"
+#: A snapshot change this soon after the previous one of the same run is pushed again after
+#: each of these delays (seconds).
+FOLLOW_UP_WITHIN_S = 2.0
+FOLLOW_UPS_S = (0.4, 1.2)
 log = logging.getLogger("trigger_emulator")
 
 
@@ -46,19 +50,41 @@ def asgi(app: Any, services: Services) -> Any:
     async def unsubscribe(sid: str, data: Any = None) -> None:
         await rooms(sid, data, False)
 
+    last: dict[str, float] = {}
+
+    async def emit(run_id: str) -> None:
+        try:
+            await sio.emit("run:notify", {"version": "1", "run": {"friendlyId": run_id}},
+                           room=f"room:{run_id}", namespace=NAMESPACE)
+        except Exception:  # pragma: no cover - a push is an optimisation; the CLI polls too
+            log.exception("run:notify failed")
+
     async def notify(run_ids: set[str]) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         for run_id in run_ids:
-            try:
-                await sio.emit("run:notify", {"version": "1", "run": {"friendlyId": run_id}},
-                               room=f"room:{run_id}", namespace=NAMESPACE)
-            except Exception:  # pragma: no cover - a push is an optimisation; the CLI polls too
-                log.exception("run:notify failed")
+            await emit(run_id)
+            # The CLI drops a notification that arrives while it still handles the previous
+            # snapshot change ("already in progress"), then waits for its 5 s poll: a change
+            # right after another one is pushed again once that handling is over.
+            if now - last.get(run_id, float("-inf")) < FOLLOW_UP_WITHIN_S:
+                for delay in FOLLOW_UPS_S:
+                    loop.call_later(delay, lambda r=run_id: track(loop.create_task(emit(r))))
+            last[run_id] = now
+        if len(last) > 10_000:
+            last.clear()
+
+    pending: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
+
+    def track(task: asyncio.Task) -> None:
+        pending.add(task)
+        task.add_done_callback(pending.discard)
 
     def changed(run_ids: set[str]) -> None:
         try:
-            asyncio.get_running_loop().create_task(notify(run_ids))
+            track(asyncio.get_running_loop().create_task(notify(run_ids)))
         except RuntimeError:  # no loop (a unit run outside the server): the CLI's poll covers it
-            pass
+            return
 
     engine.snapshot_listeners.append(changed)
     wrapped = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
