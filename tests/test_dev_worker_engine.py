@@ -253,3 +253,46 @@ def test_waitpoint_tokens_complete_once_and_time_out_on_the_clock(emu, api, trig
     done = api.get(f"/api/v1/waitpoints/tokens/{other}").json()
     assert done["status"] == "COMPLETED" and done["output"] == '{"json":{"ok":true}}' and done["outputType"] == "application/super+json"
     assert api.post("/api/v1/waitpoints/tokens/waitpoint_nope/complete", json={}).status_code == 404
+
+
+def test_serve_prints_the_access_token_and_keeps_the_worker_key_across_restarts(tmp_path):
+    import os
+    import re
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    def serve() -> tuple[subprocess.Popen, str]:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k != "TRIGGER_SECRET_KEY"}
+        process = subprocess.Popen([sys.executable, "-m", "trigger_emulator", "serve", "--port", str(port), "--db",
+                                    str(tmp_path / "s.sqlite3")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    return process, url
+            except httpx.TransportError:
+                time.sleep(0.05)
+        process.kill()
+        raise AssertionError("serve did not start")
+
+    def stop(process: subprocess.Popen) -> str:
+        process.terminate()
+        return process.communicate(timeout=15)[0]
+
+    process, url = serve()
+    key = httpx.get(url + "/api/v1/projects/p/dev", headers=PAT).json()["apiKey"]
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as api:
+        register(api, "hello")
+    printed = stop(process)
+    assert f"export TRIGGER_SECRET_KEY={key}" in printed
+    assert re.search(r"export TRIGGER_ACCESS_TOKEN=tr_pat_\w+", printed)
+    process, url = serve()
+    try:
+        assert httpx.get(url + "/api/v1/projects/p/dev", headers=PAT).json()["apiKey"] == key
+    finally:
+        assert f"export TRIGGER_SECRET_KEY={key}" in stop(process)
