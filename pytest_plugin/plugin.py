@@ -6,10 +6,12 @@ package registers this module through the ``pytest11`` entry point.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 from trigger_emulator.local import LocalEmulator
+from trigger_emulator.local.worker_process import DevWorker
 
 _OPTIONS = {  # marker/fixture option: (ini name, ini type, default, help)
     "environment": ("trigger_emulator_environment", "string", "dev", "environment of the test's key: dev, staging, prod or preview"),
@@ -19,11 +21,14 @@ _OPTIONS = {  # marker/fixture option: (ini name, ini type, default, help)
     "hosts": ("trigger_emulator_hosts", "linelist", [], "more hosts to route to the emulator"),
     "strict": ("trigger_emulator_strict", "bool", False, "fail a test that leaves a triggered run unasserted"),
 }
+_WORKER_PROJECT = "trigger_emulator_worker_project"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     for ini, kind, default, help_text in _OPTIONS.values():
         parser.addini(ini, help_text, type=kind, default=default)
+    parser.addini(_WORKER_PROJECT, "folder of the Trigger.dev project (trigger.config.ts) that the "
+                  "trigger_dev_worker fixture runs `trigger.dev dev` in, relative to the rootdir", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,3 +78,40 @@ def trigger_emulator(request: pytest.FixtureRequest, _trigger_emulator_session: 
 def trigger_emulator_server(trigger_emulator: LocalEmulator) -> LocalEmulator:
     """The same emulator, also served on 127.0.0.1 on a free port (``.url``)."""
     return trigger_emulator
+
+
+@pytest.fixture(scope="session")
+def trigger_dev_worker_project(request: pytest.FixtureRequest) -> Path:
+    """The project ``trigger_dev_worker`` runs: the ``trigger_emulator_worker_project`` ini
+    option (override this fixture to choose another way)."""
+    value = request.config.getini(_WORKER_PROJECT)
+    if not value:
+        raise pytest.UsageError(f"trigger_dev_worker: set `{_WORKER_PROJECT} = path/to/project` in the pytest "
+                                "ini, or override the trigger_dev_worker_project fixture")
+    return Path(request.config.rootpath, value)
+
+
+@pytest.fixture(scope="session")
+def _trigger_dev_worker_process(_trigger_emulator_session: LocalEmulator, trigger_dev_worker_project: Path) -> Iterator[DevWorker]:
+    """One ``trigger.dev dev`` per test session (it takes seconds to build): started once, its
+    worker registered in the dev environment of ``worker_key``, stopped at the end."""
+    worker = _trigger_emulator_session.dev_worker(trigger_dev_worker_project)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def trigger_dev_worker(trigger_emulator_server: LocalEmulator, _trigger_dev_worker_process: DevWorker,
+                       monkeypatch: pytest.MonkeyPatch) -> DevWorker:
+    """``trigger.dev dev`` running the project's real tasks against this test's emulator: the
+    test's key becomes the worker's environment key, so the runs it triggers are executed."""
+    emulator = trigger_emulator_server
+    emulator.secret_key = emulator.worker_key
+    if emulator.config.strict_keys:
+        emulator.config.keys = [emulator.worker_key]
+    monkeypatch.setenv("TRIGGER_SECRET_KEY", emulator.worker_key)
+    if not _trigger_dev_worker_process.running:
+        pytest.fail(f"trigger.dev dev is no longer running:\n{_trigger_dev_worker_process.output()[-3000:]}")
+    return _trigger_dev_worker_process

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from ..core.config import Config
 from ..core.errors import ApiError
 from ..service import Engine, Services
-from . import batches, control, dashboard, http, run_data, runs, trigger
+from . import batches, control, dashboard, dev_worker, http, otel, run_data, runs, trigger, waitpoint_tokens
 from .middleware import ApiMiddleware
 from .recording import Recorder
 
@@ -72,6 +72,9 @@ def create_app(services: Services | None = None, *, config: Config | None = None
         *control.routes(services),
         *control.fault_routes(services),
         *dashboard.routes(services),
+        *dev_worker.routes(services),
+        *waitpoint_tokens.routes(services),
+        *otel.routes(services),
     ]
     app = Starlette(
         routes=routes,

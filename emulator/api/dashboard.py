@@ -66,9 +66,12 @@ def routes(services: Services) -> list[Route]:
         if record is None:
             return await page(request, "batches.html", 404, batches=[], message="No such run.")
         view = RunView.from_record(record)
+        chain = [{"status": x.status, "description": x.description, "attempt_number": x.attempt_number, "at": iso(x.created_at)}
+                 for x in await services.worker_engine.history(record.id)]
+        logs = [(iso(at), level, message) for at, level, message in await services.run_logs.of(record.id)]
         return await page(request, "run.html", run=view, payload=_pretty(view.payload), output=_pretty(view.output),
                           error=_pretty(view.error), options=_pretty(view.options), metadata=_pretty(view.metadata),
-                          due=await due_preview())
+                          due=await due_preview(), snapshots=chain, logs=logs)
 
     async def run_action(request: Request) -> Response:
         run_id, action = request.path_params["run_id"], request.path_params["action"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..core import schemas
+from ..core import schemas, worker_schemas
 from ..core.config import VERSION as __version__
 
 _STR = {"type": "string"}
@@ -71,6 +71,30 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "BatchResults": _obj(["id", "items"], {"id": _STR, "items": {"type": "array"}}),
     "Presigned": _obj(["presignedUrl"], {"presignedUrl": _STR, "storagePath": _STR}),
     "Clock": _obj(["now"], {"now": _DATE}),
+    # The dev worker (trigger.dev dev) and waitpoint tokens.
+    "WhoAmI": _obj(["userId", "email", "dashboardUrl"], {"userId": _STR, "email": _STR, "dashboardUrl": _STR}),
+    "ProjectEnv": _obj(["apiKey", "name", "apiUrl", "projectId"], {"apiKey": _STR, "name": _STR, "apiUrl": _STR, "projectId": _STR}),
+    "EnvVars": _obj(["variables"], {"variables": {"type": "object", "additionalProperties": _STR}}),
+    "Worker": _obj(["id", "version", "contentHash"], {"id": _STR, "version": _STR, "contentHash": _STR}),
+    "DevConfig": _obj(["environmentId", "dequeueIntervalWithRun", "dequeueIntervalWithoutRun", "maxConcurrentRuns", "engineUrl"], {
+        "environmentId": _STR, "dequeueIntervalWithRun": _INT, "dequeueIntervalWithoutRun": _INT, "maxConcurrentRuns": _INT,
+        "engineUrl": _STR}),
+    "Dequeued": _obj(["dequeuedMessages"], {"dequeuedMessages": {"type": "array"}}),
+    "AttemptStarted": _obj(["run", "snapshot", "execution", "envVars"], {
+        "run": {"type": "object"}, "snapshot": {"type": "object"}, "execution": {"type": "object"},
+        "envVars": {"type": "object", "additionalProperties": _STR}}),
+    "AttemptCompleted": _obj(["result"], {"result": _obj(["attemptStatus", "snapshot", "run"], {
+        "attemptStatus": {"enum": ["RUN_FINISHED", "RETRY_IMMEDIATELY", "RETRY_QUEUED", "RUN_PENDING_CANCEL"]},
+        "snapshot": {"type": "object"}, "run": {"type": "object"}})}),
+    "LatestSnapshot": _obj(["execution"], {"execution": _obj(["version", "snapshot", "run", "completedWaitpoints"], {
+        "version": _STR, "snapshot": {"type": "object"}, "run": {"type": "object"}, "completedWaitpoints": {"type": "array"}})}),
+    "Cancelled": _obj(["cancelled"], {"cancelled": _INT}),
+    "WaitDuration": _obj(["waitUntil", "waitpoint"], {"waitUntil": _DATE, "waitpoint": _obj(["id"], {"id": _STR})}),
+    "Success": _obj(["success"], {"success": _BOOL}),
+    "TokenCreated": _obj(["id", "isCached", "url"], {"id": _STR, "isCached": _BOOL, "url": _STR}),
+    "Token": _obj(["id", "status", "createdAt", "tags"], {"id": _STR, "status": {"enum": ["WAITING", "COMPLETED", "TIMED_OUT"]},
+                                                         "createdAt": _DATE, "tags": {"type": "array"}}),
+    "Workers": _obj(["workers"], {"workers": {"type": "array"}}),
     "Ok": _obj(["ok"], {"ok": _BOOL}),
     "Error": _ERROR,
 }
@@ -116,7 +140,28 @@ OPERATIONS: list[tuple[str, str, str, Any, str, str, list]] = [
     ("post", "/__emulator/rate-limits", "setRateLimits", {"type": "object"}, "200", "Ok", []),
     ("post", "/__emulator/reset", "resetState", None, "200", "Ok", []),
 ]
-_UNAUTHENTICATED = {"/healthz", "/__emulator/clock", "/__emulator/faults", "/__emulator/rate-limits", "/__emulator/reset"}
+_DEV = "/engine/v1/dev/runs/{runId}"
+OPERATIONS += [
+    ("get", "/api/v2/whoami", "whoAmI", None, "200", "WhoAmI", []),
+    ("get", "/api/v1/projects/{projectRef}/dev", "projectDevEnvironment", None, "200", "ProjectEnv", []),
+    ("get", "/api/v1/projects/{projectRef}/envvars", "devEnvVars", None, "200", "EnvVars", []),
+    ("post", "/api/v1/projects/{projectRef}/background-workers", "registerWorker", worker_schemas.RegisterWorkerBody, "200", "Worker", []),
+    ("get", "/engine/v1/dev/config", "devConfig", None, "200", "DevConfig", []),
+    ("post", "/engine/v1/dev/dequeue", "devDequeue", worker_schemas.DequeueBody, "200", "Dequeued", []),
+    ("post", "/engine/v1/dev/disconnect", "devDisconnect", worker_schemas.DisconnectBody, "200", "Cancelled", []),
+    ("post", _DEV + "/snapshots/{snapshotId}/attempts/start", "startAttempt", worker_schemas.StartBody, "200", "AttemptStarted", []),
+    ("post", _DEV + "/snapshots/{snapshotId}/attempts/complete", "completeAttempt", worker_schemas.CompleteBody, "200", "AttemptCompleted", []),
+    ("post", _DEV + "/snapshots/{snapshotId}/heartbeat", "heartbeat", {"type": "object"}, "200", "Ok", []),
+    ("get", _DEV + "/snapshots/latest", "latestSnapshot", None, "200", "LatestSnapshot", []),
+    ("post", "/engine/v1/runs/{runId}/wait/duration", "waitForDuration", worker_schemas.WaitDurationBody, "200", "WaitDuration", []),
+    ("post", "/engine/v1/runs/{runId}/waitpoints/tokens/{waitpointId}/wait", "waitForToken", None, "200", "Success", []),
+    ("post", "/api/v1/waitpoints/tokens", "createWaitpointToken", {"type": "object", "properties": {
+        "timeout": _STR, "idempotencyKey": _STR, "idempotencyKeyTTL": _STR, "tags": {"type": "array", "items": _STR}}}, "200", "TokenCreated", []),
+    ("get", "/api/v1/waitpoints/tokens/{waitpointId}", "retrieveWaitpointToken", None, "200", "Token", []),
+    ("post", "/api/v1/waitpoints/tokens/{waitpointId}/complete", "completeWaitpointToken", {"type": "object", "properties": {"data": {}}}, "200", "Success", []),
+    ("get", "/__emulator/workers", "listWorkers", None, "200", "Workers", []),
+]
+_UNAUTHENTICATED = {"/__emulator/workers", "/healthz", "/__emulator/clock", "/__emulator/faults", "/__emulator/rate-limits", "/__emulator/reset"}
 
 
 def _body_schema(body: Any, components: dict[str, Any]) -> dict[str, Any]:
@@ -149,6 +194,8 @@ def document() -> dict[str, Any]:
                 "default": {"description": "An error in the contract's shape", "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Error"}},
+                    # the engine's "You don't have permissions for this run" is plain text upstream
+                    **({"text/plain": {"schema": {"type": "string"}}} if path.startswith("/engine/") else {}),
                 }},
             },
         }

@@ -35,3 +35,8 @@ class Config:
     batch_idempotency: str = "cached"
     #: Base URL the emulator is reachable at (used in presigned packet URLs).
     base_url: str = "http://127.0.0.1:3030"
+    #: The secret key of the development environment ``trigger dev`` works in (what
+    #: ``GET /api/v1/projects/{ref}/dev`` hands the CLI); None: the first ``keys`` entry.
+    worker_key: str | None = None
+    #: Environment variables every dev-worker task gets (beside the env-var API's).
+    env_vars: dict[str, str] = field(default_factory=dict)

@@ -43,6 +43,16 @@ def batch_id() -> str:
     return "batch_" + _body()
 
 
+def friendly_id(prefix: str) -> str:
+    """``<prefix>_`` + a cuid: snapshots, waitpoints and workers (the bare cuid is the internal id)."""
+    return f"{prefix}_" + _body()
+
+
+def internal_id(friendly: str) -> str:
+    """``run_abc`` -> ``abc``: the id the engine API shows beside a friendly id."""
+    return friendly.split("_", 1)[1] if "_" in friendly else friendly
+
+
 def env_id() -> str:
     """Environment ids are bare cuids upstream (no prefix)."""
     return _body()

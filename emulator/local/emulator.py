@@ -22,7 +22,6 @@ from ..api.app import create_app
 from ..api.middleware import DropConnection
 from ..api.snapshots import Batch, Run
 from ..core import ids, packets, transitions
-from ..core.clock import to_ms
 from ..core.config import Config
 from ..core.environments import KEY_PREFIXES
 from ..core.errors import NotFound
@@ -30,6 +29,7 @@ from ..core.records import PUBLIC_STATUS
 from ..core.limiter import parse_rate_limit
 from ..service import Services
 from . import assertions, handlers
+from .dev_workers import ClockControl, DevWorkersMixin
 from .intercept import Interceptor
 from .loop import LoopThread, asgi_call
 
@@ -39,17 +39,19 @@ DEFAULT_HOST = "https://api.trigger.dev"
 COMPAT_MODES = ("production", "docs")
 
 
-class LocalEmulator:
+class LocalEmulator(DevWorkersMixin):
     """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
     def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
         if environment not in KEY_PREFIXES:
             raise ValueError(f"environment must be one of {', '.join(KEY_PREFIXES)}")
         self.config = config or Config()
+        if self.config.worker_key is None:
+            self.config.worker_key = ids.random_key("tr_dev_")  # stable across reset()
         self._initial_config = dataclasses.replace(self.config, keys=list(self.config.keys))
         self.services = Services(self.config)
         self.engine = self.services.engine
-        self.clock = _ClockControl(self)
+        self.clock = ClockControl(self)
         self.environment = environment
         self.secret_key = secret_key or ids.random_key(KEY_PREFIXES[environment])
         self.app = create_app(self.services)
@@ -77,6 +79,8 @@ class LocalEmulator:
             return
         self.stop_intercepting()
         if self._server is not None:
+            with contextlib.suppress(Exception):
+                self._call(asyncio.wait_for(self._socket.sio.shutdown(), 5))
             self._server.should_exit = True
             try:
                 self._loop.call(asyncio.wait_for(asyncio.shield(self._server_task), 10))
@@ -211,7 +215,10 @@ class LocalEmulator:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         bound_port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, lifespan="off", log_level="warning", access_log=False)
+        from ..api.socket import asgi
+
+        self._socket = asgi(self.app, self.services)
+        config = uvicorn.Config(self._socket, lifespan="off", log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)
 
         async def boot() -> None:
@@ -355,7 +362,9 @@ class LocalEmulator:
         done: list[Run] = []
         try:
             while len(done) < limit:
-                queued = [r for r in self.runs(status="QUEUED") if r.task in self._handlers]
+                claimed = self._claimed()
+                queued = [r for r in self.runs(status="QUEUED") if r.task in self._handlers
+                          and r.task not in claimed.get(r.env_id, ())]
                 if not queued:
                     break
                 for run in queued:
@@ -363,6 +372,11 @@ class LocalEmulator:
         finally:
             self._executing = False
         return done
+
+    def _claimed(self) -> dict[str, set[str]]:
+        """env id -> tasks a live dev worker claims (the worker runs those, not handlers)."""
+        by_key = self._call(self.services.workers.claimed_tasks())
+        return {env.id: tasks for key, tasks in by_key.items() if (env := self._call(self.engine.environment_for_key(key)))}
 
     def _execute_one(self, run: Run) -> Run:
         handler = self._handlers[run.task]
@@ -377,18 +391,3 @@ class LocalEmulator:
                 continue
             return self.complete(run.id, output)
         return self.run(run.id)  # pragma: no cover
-
-
-class _ClockControl:
-    def __init__(self, emulator: LocalEmulator) -> None:
-        self._emulator = emulator
-
-    def now(self) -> datetime:
-        return self._emulator.now()
-
-    def advance(self, *args: Any, **kwargs: Any) -> datetime:
-        return self._emulator.advance(*args, **kwargs)
-
-    def set(self, moment: datetime) -> datetime:
-        self._emulator._call(self._emulator.engine.set_clock_ms(to_ms(moment)))
-        return self._emulator.now()

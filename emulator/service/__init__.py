@@ -8,7 +8,12 @@ from ..core.config import Config
 from .batches import BatchService
 from .engine import Engine
 from .run_data import RunDataService
+from .run_logs import RunLogService
 from .runs import Retrieved, RunService
+from .waitpoint_tokens import WaitpointTokenService
+from .waits import settle
+from .worker_engine import WorkerEngine
+from .workers import WorkerService
 
 __all__ = ["BatchService", "Engine", "Retrieved", "RunDataService", "RunService", "Services"]
 
@@ -21,6 +26,11 @@ class Services:
         self.runs = RunService(self.engine)
         self.run_data = RunDataService(self.engine)
         self.batches = BatchService(self.engine, self.runs)
+        self.workers = WorkerService(self.engine)
+        self.worker_engine = WorkerEngine(self.engine, self.workers, self.runs)
+        self.tokens = WaitpointTokenService(self.engine)
+        self.run_logs = RunLogService(self.engine)
+        self.engine.due_hooks.append(settle)
 
     @property
     def config(self) -> Config:

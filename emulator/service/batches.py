@@ -32,6 +32,7 @@ from ..core.schemas import (
 )
 from ..core.wire_json import parse_json
 from ..store import Tx
+from . import waits
 from .engine import Engine
 from .runs import RunService
 from .unit import unit
@@ -107,6 +108,8 @@ class BatchService:
             resume_parent=bool(body.resumeParentOnCompletion),
         )
         tx.insert_batch(batch)
+        if batch.parent_run_id and batch.resume_parent:
+            waits.wait_for_batch(tx, env, batch.id, batch.parent_run_id, now)
         return Created(batch, False, [])
 
     def _charge(self, env: Environment, cost: int, now: int) -> None:
@@ -318,6 +321,8 @@ class BatchService:
             resume_parent=resume_parent,
         )
         tx.insert_batch(batch)
+        if parent_run_id and resume_parent:
+            waits.wait_for_batch(tx, env, batch.id, parent_run_id, now)
         stored = []
         for index, item in enumerate(items):
             line: dict[str, Any] = {"index": index, "task": item.task}

@@ -30,6 +30,11 @@ class Engine:
         self.faults = FaultSet()
         #: A list while exchanges are being recorded for golden fixtures (``api.recording``).
         self.recording: list[dict[str, Any]] | None = None
+        #: ``hook(tx, now) -> int`` applied with the due run transitions, at the start of every
+        #: unit and again at the end of every write (waitpoints: service/waits.py ``settle``).
+        self.due_hooks: list[Callable[[Tx, int], int]] = []
+        #: ``listener(run ids)`` called after a unit in which those runs got a new snapshot.
+        self.snapshot_listeners: list[Callable[[set[str]], None]] = []
 
     async def open(self) -> None:
         await self.db.open(Tx)
@@ -46,26 +51,41 @@ class Engine:
 
         def work(tx: Tx) -> T:
             self.apply_due(tx, now)
-            return fn(tx, now)
+            result = fn(tx, now)
+            if not read:
+                for hook in self.due_hooks:
+                    hook(tx, now)
+            return result
 
         for _ in range(3):
             try:
-                return await self.db.run(work, read=read)
+                result = await self.db.run(work, read=read)
             except Duplicate:
                 continue
+            self._report_snapshots()
+            return result
         raise ApiError(503, "The emulator's database is busy, please try again.")
 
-    @staticmethod
-    def apply_due(tx: Tx, now: int) -> int:
+    def apply_due(self, tx: Tx, now: int) -> int:
         applied = 0
         while True:
             due = tx.due_runs(now)
             if not due:
-                return applied
+                break
             for run in due:
                 if transitions.apply_due(run, now):
                     applied += 1
                 tx.update_run(run)
+        for hook in self.due_hooks:
+            applied += hook(tx, now)
+        return applied
+
+    def _report_snapshots(self) -> None:
+        if not self.db.changed_runs:
+            return
+        changed, self.db.changed_runs = self.db.changed_runs, set()
+        for listener in self.snapshot_listeners:
+            listener(changed)
 
     async def tick(self) -> None:
         """Apply every transition that has fallen due by now."""

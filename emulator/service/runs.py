@@ -13,6 +13,7 @@ from ..core.limits import METADATA_LIMIT, REQUEST_KEY_TTL_MS
 from ..core.records import DELAYED, Environment, Run
 from ..core.schemas import TriggerBody, TriggerOptions
 from ..store import Tx
+from . import waits
 from .engine import Engine
 from .unit import unit
 
@@ -67,7 +68,17 @@ class RunService:
         return run, cached
 
     def trigger_prepared(self, tx: Tx, env: Environment, draft: trigger_rules.Draft, now: int) -> tuple[Run, bool]:
-        """One prepared trigger against stored state (also each batch item's path)."""
+        """One prepared trigger against stored state (also each batch item's path). A child
+        triggered to resume its parent blocks a parent that a dev worker executes."""
+        run, cached = self._trigger_prepared(tx, env, draft, now)
+        options = draft.run.options
+        if options.get("parentRunId") and options.get("resumeParentOnCompletion"):
+            parent = tx.run(env.id, options["parentRunId"])
+            if parent is not None and not parent.is_final:
+                waits.wait_for_child(tx, parent, run, now)
+        return run, cached
+
+    def _trigger_prepared(self, tx: Tx, env: Environment, draft: trigger_rules.Draft, now: int) -> tuple[Run, bool]:
         run = draft.run
         parent_id = run.options.get("parentRunId")
         resume_parent = bool(run.options.get("resumeParentOnCompletion"))
@@ -139,14 +150,19 @@ class RunService:
     @unit
     def cancel(self, tx: Tx, now: int, env: Environment | None, run_id: str) -> Run:
         run = self._run(tx, env, run_id, "Resource not found")
-        self._cancel_tree(tx, run, now)
+        self.cancel_tree(tx, run, now)
         return run
 
-    def _cancel_tree(self, tx: Tx, run: Run, now: int) -> None:
+    def cancel_tree(self, tx: Tx, run: Run, now: int, *, reason: str | None = None, finalize: bool = False) -> None:
+        """Cancel ``run`` and its descendants inside the caller's unit. A run a dev worker
+        executes gets ``PENDING_CANCEL`` (or ``FINISHED`` with ``finalize``, no worker left)."""
         if transitions.cancel(run, now):
+            if reason is not None:
+                run.error = {"type": "STRING_ERROR", "raw": reason}
             tx.update_run(run)
+            waits.cancel_execution(tx, run, now, finalize=finalize)
         for child in tx.children(run.id):
-            self._cancel_tree(tx, child, now)
+            self.cancel_tree(tx, child, now, reason=reason, finalize=finalize)
 
     async def reschedule(self, env: Environment, run_id: str, delay: Any) -> Retrieved:
         now = self.engine.clock.now_ms()
@@ -210,6 +226,7 @@ class RunService:
         run = self._run(tx, env, run_id, "Run not found")
         action(run, now)
         tx.update_run(run)
+        waits.end_execution(tx, run, now)
         return run
 
     async def start(self, run_id: str, env: Environment | None = None) -> Run:

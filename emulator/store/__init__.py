@@ -13,14 +13,18 @@ from .objects import ObjectsTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
 from .runs import RunsTx
+from .snapshots import SnapshotsTx
+from .waitpoints import WaitpointsTx
+from .workers import WorkersTx
 
 __all__ = ["Database", "Duplicate", "StorageError", "Tx"]
 
 
-class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx):
+class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, SnapshotsTx, WaitpointsTx, WorkersTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
-        for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys"):
+        for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys",
+                      "snapshots", "waitpoints", "run_waitpoints", "run_logs"):  # workers outlive a reset
             self._write(f"DELETE FROM {table}")
         self._store.due_floor = None

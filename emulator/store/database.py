@@ -46,6 +46,10 @@ class Database:
         #: and it can remember a lower bound on the next ``due_at`` (None: unknown).
         self.exclusive = path == ":memory:" or path.startswith("file::memory:")
         self.due_floor: float | None = None
+        #: Runs whose snapshot changed in units not yet reported (the engine drains it).
+        self.changed_runs: set[str] = set()
+        #: True once an in-memory database is known to hold no PENDING waitpoint.
+        self.no_pending_waitpoints = False
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue | None = None

@@ -111,4 +111,73 @@ CREATE TABLE IF NOT EXISTS objects (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (env_id, path)
 );
+-- The dev worker's run engine (dev-worker protocol): snapshots, waitpoints, workers, task logs.
+-- Workers belong to an environment's key, not its id: they outlive a state reset, as the CLI does.
+CREATE TABLE IF NOT EXISTS snapshots (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    run_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    description TEXT NOT NULL,
+    run_status TEXT NOT NULL,
+    attempt_number INTEGER,
+    created_at INTEGER NOT NULL,
+    worker_id TEXT,
+    batch_id TEXT,
+    completed_waitpoints TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_run ON snapshots (run_id, seq);
+CREATE TABLE IF NOT EXISTS waitpoints (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    env_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    completed_after INTEGER,
+    completed_at INTEGER,
+    output TEXT, output_type TEXT NOT NULL, output_is_error INTEGER NOT NULL,
+    run_id TEXT,
+    batch_id TEXT,
+    idempotency_key TEXT,
+    user_provided_idempotency_key INTEGER NOT NULL,
+    idempotency_key_expires_at INTEGER,
+    inactive_idempotency_key TEXT,
+    tags TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS waitpoints_pending_due ON waitpoints (completed_after) WHERE status = 'PENDING' AND completed_after IS NOT NULL;
+CREATE INDEX IF NOT EXISTS waitpoints_pending_run ON waitpoints (run_id) WHERE status = 'PENDING' AND run_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS waitpoints_run ON waitpoints (run_id) WHERE run_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS waitpoints_pending_type ON waitpoints (type) WHERE status = 'PENDING';
+CREATE INDEX IF NOT EXISTS waitpoints_batch ON waitpoints (batch_id) WHERE batch_id IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS waitpoints_idempotency
+    ON waitpoints (env_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+-- Which waitpoints block which run (the server's TaskRunWaitpoint), with a batch child's index.
+CREATE TABLE IF NOT EXISTS run_waitpoints (
+    run_id TEXT NOT NULL,
+    waitpoint_id TEXT NOT NULL,
+    batch_id TEXT,
+    batch_index INTEGER,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, waitpoint_id)
+);
+CREATE INDEX IF NOT EXISTS run_waitpoints_waitpoint ON run_waitpoints (waitpoint_id);
+CREATE TABLE IF NOT EXISTS workers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    api_key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    tasks TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS workers_key ON workers (api_key, seq);
+CREATE TABLE IF NOT EXISTS run_logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_logs_run ON run_logs (run_id, seq);
 """

@@ -32,14 +32,24 @@ def _serve(args: argparse.Namespace) -> int:
     )
     config.api_rate_limit = parse_rate_limit(args.rate_limit, config.api_rate_limit)
     config.batch_rate_limit = parse_rate_limit(args.batch_rate_limit, config.batch_rate_limit, "batch")
-    key = keys[0] if keys else os.environ.get("TRIGGER_SECRET_KEY") or ids.random_key("tr_dev_")
+    from ..store.workers import stored_worker_key
+
+    key = keys[0] if keys else os.environ.get("TRIGGER_SECRET_KEY") or stored_worker_key(args.db) or ids.random_key("tr_dev_")
     if not key.startswith("tr_"):
         key = ids.random_key("tr_dev_")
-    app = create_app(config=config, background_ticks=True)
+    if key.startswith("tr_dev_"):
+        config.worker_key = key  # the environment `trigger dev` works in
+    from ..api.socket import asgi
+    from ..core.workers import ACCESS_TOKEN
+    from ..service import Services
+
+    services = Services(config)
+    app = asgi(create_app(services, background_ticks=True), services)
     print(f"trigger-emulator {__version__} listening on {base_url}", flush=True)
     print(f"  database: {args.db}", flush=True)
     print(f"  export TRIGGER_API_URL={base_url}", flush=True)
     print(f"  export TRIGGER_SECRET_KEY={key}", flush=True)
+    print(f"  export TRIGGER_ACCESS_TOKEN={ACCESS_TOKEN}   # for `npx trigger.dev dev`", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
     return 0
 
