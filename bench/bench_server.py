@@ -78,7 +78,26 @@ wrk.headers["Authorization"] = "Bearer %s"
 """
 
 
-def wrk(url: str, key: str, tmp: str) -> tuple[float, float, float] | None:
+MIXED_SCRIPT = """
+local ids = {%s}
+local counter = 0
+function request()
+  counter = counter + 1
+  local pick = counter %% 10
+  local headers = {["Authorization"] = "Bearer %s", ["Content-Type"] = "application/json"}
+  if pick < 5 then
+    return wrk.format("POST", "/api/v1/tasks/load/trigger", headers, '{"payload":{"n":1}}')
+  elseif pick < 8 then
+    return wrk.format("GET", "/api/v3/runs/" .. ids[(counter %% #ids) + 1], headers)
+  else
+    return wrk.format("GET", "/api/v1/runs?page%%5Bsize%%5D=10", headers)
+  end
+end
+"""
+
+
+def wrk(url: str, key: str, tmp: str, *, script: str | None = None, path: str = "/api/v1/tasks/load/trigger",
+        connections: int = CONCURRENCY) -> tuple[float, float, float] | None:
     """Throughput and p50/p99 (ms) from wrk (Debian's package), when it is installed: a load
     generator in C does not compete with the server for the GIL the way a Python client does."""
     import re
@@ -86,10 +105,10 @@ def wrk(url: str, key: str, tmp: str) -> tuple[float, float, float] | None:
 
     if shutil.which("wrk") is None:
         return None
-    script = Path(tmp) / "post.lua"
-    script.write_text(WRK_SCRIPT % key)
-    done = subprocess.run(["wrk", "-t", "2", "-c", str(CONCURRENCY), "-d", "5s", "--latency", "-s", str(script),
-                           url + "/api/v1/tasks/load/trigger"], capture_output=True, text=True, timeout=60)
+    lua = Path(tmp) / "load.lua"
+    lua.write_text(script or WRK_SCRIPT % key)
+    done = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", "5s", "--latency", "-s", str(lua),
+                           url + path], capture_output=True, text=True, timeout=60)
     out = done.stdout
 
     def ms(label: str) -> float:
@@ -121,6 +140,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "canned.py").write_text(CANNED_APP)
         port = free_port()
+        mixed = None
         canned = subprocess.Popen([sys.executable, "-m", "uvicorn", "canned:app", "--port", str(port), "--log-level", "warning"], cwd=tmp)
         try:
             wait_up(f"http://127.0.0.1:{port}/")
@@ -139,6 +159,9 @@ def main() -> None:
             idle_rss = rss_kib(server.pid, "VmRSS")
             rps, lat = asyncio.run(load(url, key))
             emu_wrk = wrk(url, key, tmp)
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as client:
+                ids = [client.post("/api/v1/tasks/load/trigger", json={"payload": {}}).json()["id"] for _ in range(200)]
+            mixed = wrk(url, key, tmp, script=MIXED_SCRIPT % (", ".join(f'"{i}"' for i in ids), key), path="/", connections=20)
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
                 for offset in range(0, memory_runs, 1000):
                     lines = "".join(json.dumps({"index": i, "task": "mem", "payload": {"i": offset + i}}) + "\n" for i in range(1000))
@@ -160,6 +183,9 @@ def main() -> None:
         print(f"  bare uvicorn canned JSON (floor)   {base_wrk[0]:8.0f} req/s   p50 {base_wrk[1]:6.2f} ms   p99 {base_wrk[2]:6.2f} ms")
         print(f"  trigger-emulator serve (SQLite)    {emu_wrk[0]:8.0f} req/s   p50 {emu_wrk[1]:6.2f} ms   p99 {emu_wrk[2]:6.2f} ms"
               f"   {emu_wrk[0] / base_wrk[0]:5.2f}x of the floor's throughput")
+    if mixed:
+        print(f"  mixed load, 20 connections (50% trigger, 30% retrieve, 20% list): {mixed[0]:8.0f} req/s   "
+              f"p50 {mixed[1]:6.2f} ms   p99 {mixed[2]:6.2f} ms   (target >= 1,000 req/s, p99 < 30 ms)")
     print(f"  peak RSS after {memory_runs:,} runs: {peak_rss / 1024:.1f} MiB (idle: {idle_rss / 1024:.1f} MiB, "
           f"{peak_rss / max(idle_rss, 1):.2f}x)")
 
