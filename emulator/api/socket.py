@@ -36,7 +36,12 @@ def asgi(app: Any, services: Services) -> Any:
         token = _token(environ)
         return bool(token) and await engine.environment_for_key(token) is not None
 
+    #: The loop socket.io serves on, learnt from its first event: a unit of work may run on
+    #: another thread's loop (the Python API runs a sync caller's work on that caller's thread).
+    served: dict[str, asyncio.AbstractEventLoop] = {}
+
     async def rooms(sid: str, data: Any, join: bool) -> None:
+        served["loop"] = asyncio.get_running_loop()
         ids = data.get("runFriendlyIds") if isinstance(data, dict) else None
         for run_id in ids if isinstance(ids, list) else []:
             if isinstance(run_id, str):
@@ -81,10 +86,17 @@ def asgi(app: Any, services: Services) -> Any:
         task.add_done_callback(pending.discard)
 
     def changed(run_ids: set[str]) -> None:
+        loop = served.get("loop")
+        if loop is None or loop.is_closed():
+            return  # no worker has subscribed to anything yet
         try:
-            track(asyncio.get_running_loop().create_task(notify(run_ids)))
-        except RuntimeError:  # no loop (a unit run outside the server): the CLI's poll covers it
-            return
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if current is loop:
+            track(loop.create_task(notify(run_ids)))
+        else:
+            loop.call_soon_threadsafe(lambda: track(loop.create_task(notify(run_ids))))
 
     engine.snapshot_listeners.append(changed)
     wrapped = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
