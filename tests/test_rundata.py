@@ -259,5 +259,7 @@ class TestPackets:
         api.put(url, content=b"mine")
         with emu.client(headers={"Authorization": "Bearer tr_dev_other"}) as other:
             other_url = other.put("/api/v2/packets/x.json").json()["presignedUrl"]
-            assert other_url != url and other.get(other_url).status_code == 404
+            assert other_url != url
+            run_id = other.post(URL.format("t"), json={"payload": "x.json", "options": {"payloadType": "application/store"}}).json()["id"]
+            assert other.get(other.get(f"/api/v3/runs/{run_id}").json()["payloadPresignedUrl"]).status_code == 404
         assert base64 and api.put("/api/v1/packets/x.json").json().keys() == {"presignedUrl"}

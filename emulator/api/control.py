@@ -92,7 +92,7 @@ def routes(services: Services) -> list[Route]:
         else:
             raise ApiError(404, "Not found")
         found = await services.runs.retrieve(caller.env, run_id)
-        return http.json_response(presenters.retrieve(found, engine.config.base_url))
+        return http.json_response(presenters.retrieve(found, engine.config.base_url, engine.signer))
 
     async def openapi(request: Request) -> Response:
         from .openapi import document

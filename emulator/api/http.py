@@ -3,16 +3,16 @@ body pipeline (contract triggering.md §2.3, runs.md §1.5) and JSON answers."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import tokens
+from ..core import storable, tokens
 from ..core.errors import ApiError
 from ..core.records import Environment
+from ..core import wire_json
 from ..core.wire_json import parse_json
 from ..service.engine import Engine
 
@@ -31,8 +31,7 @@ _PROBLEM_401 = {
 FORBIDDEN = {"error": "Unauthorized", "code": "unauthorized", "param": "access_token", "type": "authorization"}
 
 
-def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+_dumps = wire_json.encode
 
 
 class JSON(Response):
@@ -51,15 +50,45 @@ def error_response(exc: ApiError) -> Response:
     return Response(content, status_code=exc.status, headers=exc.headers, media_type=exc.media_type)
 
 
+#: The plain 403 of the hand-written checks (parent runs, batch items).
+UNAUTHORIZED = {"error": "Unauthorized"}
+
+
 @dataclass
 class Caller:
     env: Environment
     #: Scopes of a public access token, or None for a secret key (which may do anything).
-    scopes: list[str] | None = None
+    scopes: list | None = None
+    #: The public access token's ``realtime`` claim, carried over to the tokens it gets back.
+    realtime: Any = None
 
-    def require(self, action: str, resource_type: str, resource_id: str | None = None) -> None:
-        if self.scopes is not None and not tokens.scope_allows(self.scopes, action, resource_type, resource_id):
+    @property
+    def is_public(self) -> bool:
+        return self.scopes is not None
+
+    def can(self, action: str, *resources: tokens.Resource) -> bool:
+        return self.scopes is None or tokens.can(self.scopes, action, *resources)
+
+    def require(self, action: str, *resources: tokens.Resource, body: Any = FORBIDDEN) -> None:
+        """403 unless a secret key, or a token granting ``action`` on any of ``resources``."""
+        if not self.can(action, *resources):
+            raise ApiError(403, "Unauthorized", body=body)
+
+    def require_every(self, action: str, resources: list[tokens.Resource], unless: tuple[tokens.Resource, ...] = ()) -> None:
+        """403 unless ``action`` on any of ``unless``, else on every one of ``resources``."""
+        if self.scopes is not None and not tokens.can_every(self.scopes, action, resources, unless):
             raise ApiError(403, "Unauthorized", body=FORBIDDEN)
+
+
+async def require_parent(caller: Caller, runs: Any, parent_id: str | None) -> None:
+    """``canWriteParentRun``: a token naming a parent run must be able to write that run or
+    its task (a type-level ``write:runs`` covers every run); 403 ``{"error":"Unauthorized"}``,
+    also when the parent does not exist."""
+    if not parent_id or caller.can("write", ("runs", None)):
+        return
+    parent = await runs.find_in(caller.env, parent_id)
+    if parent is None or not caller.can("write", ("runs", parent.id), ("tasks", parent.task)):
+        raise ApiError(403, "Unauthorized", body=UNAUTHORIZED)
 
 
 async def authenticate(request: Request, engine: Engine, family=BUILDER, *, allow_jwt: bool = True) -> Caller:
@@ -86,14 +115,17 @@ async def _public_token(token: str, engine: Engine, family) -> Caller:
     claims = tokens.unverified_subject(token)
     if not claims or claims.get("pub") is not True:
         raise ApiError(401, family[1])
-    env = await engine.environment_by_id(str(claims.get("sub", "")))
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or storable.problem(subject) is not None:
+        raise ApiError(401, "Invalid Public Access Token")
+    env = await engine.environment_by_id(subject)
     if env is None:
         raise ApiError(401, "Invalid Public Access Token")
     verified = tokens.verify(token, env.api_key, engine.clock.now_ms() // 1000)
     if verified is None:
         raise ApiError(401, "Public Access Token is invalid")
     scopes = verified.get("scopes")
-    return Caller(env, scopes if isinstance(scopes, list) else [])
+    return Caller(env, scopes if isinstance(scopes, list) else [], verified.get("realtime"))
 
 
 def check_content_length(request: Request, limit: int) -> None:
@@ -105,6 +137,22 @@ def check_content_length(request: Request, limit: int) -> None:
         length = None
     if length is None or length > limit or length < 0:
         raise ApiError(413, "Request body too large")
+
+
+async def bounded_body(request: Request, limit: int) -> bytes:
+    """The whole body, 413 as soon as it is (or its Content-Length says it will be) larger
+    than ``limit``: an oversized upload is never buffered."""
+    raw = request.headers.get("content-length")
+    if raw is not None and (not raw.isdigit() or int(raw) > limit):
+        raise ApiError(413, "Request body too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "Request body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def json_body(request: Request, limit: int | None = None) -> Any:

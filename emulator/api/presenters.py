@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from ..core import packets, transitions
-from ..core.clock import iso
+from ..core.clock import iso, real_time_s
 from ..core.metadata import strip_stream_keys
+from ..core.presigned import UrlSigner
 from ..core.records import Run, boolean_helpers
 from ..service import Retrieved
 
@@ -70,14 +70,9 @@ def related_run(run: Run) -> dict[str, Any]:
     return out
 
 
-def _packet_url(base: str, run: Run, data: str | None) -> str:
-    return f"{base.rstrip('/')}/_emulator/objects/{run.env_id}/{quote(data or '')}"
-
-
-def base_url(request, configured: str) -> str:
-    """Presigned URLs point back at whatever address the caller reached us on."""
-    host = request.headers.get("host")
-    return f"{request.scope.get('scheme', 'http')}://{host}" if host else configured
+def _packet_url(base: str, run: Run, data: str | None, signer: UrlSigner) -> str:
+    """A presigned GET URL at the server's own base URL (never the request's Host)."""
+    return signer.url(base, "GET", run.env_id, data or "", real_time_s())
 
 
 def list_item(run: Run, env) -> dict[str, Any]:
@@ -96,18 +91,18 @@ def list_item(run: Run, env) -> dict[str, Any]:
     return out
 
 
-def retrieve(found: Retrieved, base_url: str) -> dict[str, Any]:
+def retrieve(found: Retrieved, base_url: str, signer: UrlSigner) -> dict[str, Any]:
     run = found.run
     out = related_run(run)
     if run.payload_type == packets.STORE and run.payload:
-        out["payloadPresignedUrl"] = _packet_url(base_url, run, run.payload)
+        out["payloadPresignedUrl"] = _packet_url(base_url, run, run.payload, signer)
     else:
         payload = packets.present(run.payload, run.payload_type)
         if not packets.is_missing(payload):
             out["payload"] = payload
     if run.status == "COMPLETED_SUCCESSFULLY":
         if run.output_type == packets.STORE and run.output:
-            out["outputPresignedUrl"] = _packet_url(base_url, run, run.output)
+            out["outputPresignedUrl"] = _packet_url(base_url, run, run.output, signer)
         else:
             output = packets.present(run.output, run.output_type)
             if not packets.is_missing(output):

@@ -3,19 +3,19 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core import run_query, schemas
+from ..core import presigned, run_query, schemas
+from ..core.clock import real_time_s
+from ..core.limits import PACKET_OBJECT_LIMIT
 from ..core.errors import ApiError
 from ..service import Services
 from . import http, presenters
 
 METADATA_BODY_LIMIT = 2 * 1024 * 1024
-PACKETS_PREFIX = "/_emulator/objects"
+PACKETS_PREFIX = presigned.OBJECTS_PREFIX
 
 
 def routes(services: Services) -> list[Route]:
@@ -91,21 +91,31 @@ def routes(services: Services) -> list[Route]:
             raise ApiError(405, "Method not allowed", headers={"Allow": "PUT"})
         caller = await http.authenticate(request, engine, (http.BUILDER[0], http.BUILDER[0]), allow_jwt=False)
         path = request.path_params["path"]
-        url = f"{presenters.base_url(request, engine.config.base_url)}{PACKETS_PREFIX}/{caller.env.id}/{quote(path)}"
+        if not presigned.safe_path(path):
+            raise ApiError(400, "Invalid packet storage path")
+        url = engine.signer.url(engine.config.base_url, "PUT", caller.env.id, path, real_time_s())
         if request.url.path.startswith("/api/v1/"):
             return http.json_response({"presignedUrl": url})
         return http.json_response({"presignedUrl": url, "storagePath": path})
 
     async def objects(request: Request) -> Response:
+        """A presigned URL's object: the signature in the query is the only credential."""
         env_id, path = request.path_params["env_id"], request.path_params["path"]
-        if request.method == "PUT":
-            await data.put_object(env_id, path, request.headers.get("content-type"), await request.body())
+        method = "PUT" if request.method == "PUT" else "GET"
+        query = request.query_params
+        refusal = engine.signer.refusal(method, env_id, path, query.get("expires"), query.get("signature"), real_time_s())
+        if refusal is not None:
+            raise ApiError(403, refusal)
+        if method == "PUT":
+            body = await http.bounded_body(request, PACKET_OBJECT_LIMIT)
+            await data.put_object(env_id, path, request.headers.get("content-type"), body)
             return Response(b"", status_code=200)
         found = await data.get_object(env_id, path)
         if found is None:
             raise ApiError(404, "Not found")
         content_type, body = found
-        return Response(body, media_type=content_type or "application/octet-stream")
+        # Exactly the stored type, as S3 answers (no charset added); none stored, none sent.
+        return Response(body, headers={"content-type": content_type} if content_type else None)
 
     return [
         Route("/api/v1/runs", list_runs, methods=["GET"]),

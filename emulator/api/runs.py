@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core import schemas, tokens
+from ..core import schemas
 from ..core.errors import ApiError
 from ..service import Services
 from . import http, presenters
@@ -14,28 +14,26 @@ from . import http, presenters
 
 def routes(services: Services) -> list[Route]:
     engine = services.engine
-    base_url = engine.config.base_url
 
     async def retrieve(request: Request) -> Response:
         caller = await http.authenticate(request, engine)
-        run_id = request.path_params["run_id"]
-        found = await services.runs.retrieve(caller.env, run_id)
-        if caller.scopes is not None:
-            run = found.run
-            allowed = any(
-                tokens.scope_allows(caller.scopes, "read", kind, value)
-                for kind, value in [("runs", run.id), ("tasks", run.task), ("batch", run.batch_id or "")]
-                + [("tags", tag) for tag in run.tags]
-            )
-            if not allowed:
-                raise ApiError(403, "Unauthorized", body=http.FORBIDDEN)
-        return http.json_response(presenters.retrieve(found, presenters.base_url(request, base_url)))
+        found = await services.runs.retrieve(caller.env, request.path_params["run_id"])
+        run = found.run  # a loader: the 404 comes before the 403
+        resources = [("runs", run.id), ("tasks", run.task), *(("tags", tag) for tag in run.tags)]
+        if run.batch_id:
+            resources.append(("batch", run.batch_id))
+        caller.require("read", *resources)
+        return http.json_response(presenters.retrieve(found, engine.config.base_url, engine.signer))
 
     async def cancel(request: Request) -> Response:
         if request.method == "GET":
             raise ApiError(405, body=b"")
         caller = await http.authenticate(request, engine)
-        run = await services.runs.cancel(caller.env, request.path_params["run_id"])
+        run_id = request.path_params["run_id"]
+        if caller.is_public:  # an action: the 403 comes before the 404
+            found = await services.runs.find_in(caller.env, run_id)
+            caller.require("write", *([("runs", found.id), ("tasks", found.task)] if found else [("runs", run_id)]))
+        run = await services.runs.cancel(caller.env, run_id)
         return http.json_response({"id": run.id})
 
     async def reschedule(request: Request) -> Response:
@@ -46,7 +44,7 @@ def routes(services: Services) -> list[Route]:
         except ValueError:
             raise ApiError(400, "Invalid request body") from None
         found = await services.runs.reschedule(caller.env, request.path_params["run_id"], body.delay)
-        return http.json_response(presenters.retrieve(found, presenters.base_url(request, base_url)))
+        return http.json_response(presenters.retrieve(found, engine.config.base_url, engine.signer))
 
     async def replay(request: Request) -> Response:
         caller = await http.authenticate(request, engine, allow_jwt=False)

@@ -58,16 +58,16 @@ def routes(services: Services) -> list[Route]:
             body = schemas.validate(schemas.TriggerBody, raw)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
-        caller.require("trigger", "tasks", task)
+        caller.require("trigger", ("tasks", task))
+        await http.require_parent(caller, services.runs, body.options.parentRunId if body.options else None)
         run, cached = await services.runs.trigger(
             caller.env, task, body, header_key=header_key, header_ttl=header_ttl,
             request_key=request.headers.get("x-trigger-request-idempotency-key"),
         )
         scopes = [f"read:runs:{run.id}", f"write:inputStreams:{run.id}"]
-        if caller.scopes is not None and "realtime" in caller.scopes:
-            scopes.append("realtime")
         headers = tokens.jwt_headers(
-            caller.env.api_key, caller.env.id, scopes, engine.clock.now_ms() // 1000, full_claims=True
+            caller.env.api_key, caller.env.id, scopes, engine.clock.now_ms() // 1000, full_claims=True,
+            realtime=caller.realtime,
         )
         headers.update(http.cors_headers(request))
         return http.json_response({"id": run.id, "isCached": cached}, 200, headers)

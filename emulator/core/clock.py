@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 import threading
+import time as _time
+
+_REAL_TIME = _time.time  # bound at import, before freezegun can patch ``time.time``
 
 UTC = _dt.timezone.utc
 #: Far enough for any test, and every derived timestamp (TTLs, delays) still fits.
@@ -47,6 +50,16 @@ class Clock:
         compare rate-limit resets with."""
         return to_ms(_dt.datetime.now(UTC))
 
+    @property
+    def offset_ms(self) -> int:
+        """How far the emulator clock is ahead of the wall clock (what ``advance`` adds up)."""
+        return self._offset // _dt.timedelta(milliseconds=1)
+
+    def sync(self, offset_ms: int) -> None:
+        """Take the offset another process stored (one clock for every process on a file)."""
+        with self._lock:
+            self._offset = _dt.timedelta(milliseconds=offset_ms)
+
     def reset(self) -> None:
         """Back to the wall clock (or freezegun's), with no offset."""
         with self._lock:
@@ -81,15 +94,54 @@ class Clock:
         return self.advance(moment - now)
 
 
+def real_time_s() -> int:
+    """Unix seconds of the real wall clock, which neither the emulator's offset nor freezegun
+    moves (presigned URLs expire on it)."""
+    reader = getattr(_time, "clock_gettime", None)
+    return int(reader(_time.CLOCK_REALTIME) if reader is not None else _REAL_TIME())
+
+
 def to_ms(moment: _dt.datetime) -> int:
     return int(round(moment.timestamp() * 1000))
 
 
+#: The instants Python's ``datetime`` can hold (years 1 to 9999), in epoch ms.
+DATETIME_MIN_MS = -62_135_596_800_000
+DATETIME_MAX_MS = 253_402_300_799_999
+#: JavaScript Dates reach ±8.64e15 ms (years -271821 to +275760).
+JS_DATE_LIMIT_MS = 8_640_000_000_000_000
+
+
 def from_ms(ms: int) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(ms / 1000, UTC)
+    """A UTC datetime; instants past ``datetime``'s years 1-9999 (a JS Date can be later)
+    are clamped to its first or last millisecond."""
+    ms = min(max(ms, DATETIME_MIN_MS), DATETIME_MAX_MS)
+    return _EPOCH + _dt.timedelta(milliseconds=ms)
+
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
 
 
 def iso(ms: int) -> str:
-    """JS ``Date.toISOString()``: ``2025-08-21T18:27:52.123Z``."""
-    moment = from_ms(ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    """JS ``Date.toISOString()``: ``2025-08-21T18:27:52.123Z``, with JavaScript's expanded
+    years (``+010209-…``, ``-000001-…``) outside 0000-9999, so any stored instant can be shown."""
+    if DATETIME_MIN_MS <= ms <= DATETIME_MAX_MS:
+        seconds, milli = divmod(int(ms), 1000)
+        return f"{(_NAIVE_EPOCH + _dt.timedelta(seconds=seconds)).isoformat()}.{milli:03d}Z"
+    days, rest = divmod(int(ms), 86_400_000)
+    hour, rest = divmod(rest, 3_600_000)
+    minute, rest = divmod(rest, 60_000)
+    second, milli = divmod(rest, 1000)
+    # civil_from_days (H. Hinnant): proleptic Gregorian date of a day count from 1970-01-01.
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    shown = f"{year:04d}" if 0 <= year <= 9999 else f"{'+' if year > 0 else '-'}{abs(year):06d}"
+    return f"{shown}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}Z"

@@ -16,3 +16,10 @@ MAX_RUN_COUNT = 1000
 UPDATABLE_WINDOW_MS = 3_600_000
 #: How long a request idempotency key replays its first answer (triggering.md §2.6).
 REQUEST_KEY_TTL_MS = 86_400_000
+#: How deeply JSON may nest (objects and arrays) in any body the emulator parses. Deeper
+#: bodies are refused as invalid JSON before parsing (production's V8 reads deeper ones).
+MAX_JSON_DEPTH = 512
+#: Bytes one stored packet object may hold (the documented 10 MB task output limit).
+PACKET_OBJECT_LIMIT = 10 * 1024 * 1024
+#: Seconds a presigned packet URL stays valid, on the wall clock (production: 300 s).
+PRESIGNED_URL_TTL_S = 300

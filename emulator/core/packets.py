@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import wire_json
+
 JSON = "application/json"
 SUPERJSON = "application/super+json"
 TEXT = "text/plain"
@@ -19,8 +21,8 @@ _MISSING = object()
 
 
 def js_stringify(value: Any) -> str:
-    """``JSON.stringify`` with the server's compact separators."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """``JSON.stringify`` with the server's compact separators (lone surrogates escaped)."""
+    return wire_json.stringify(value)
 
 
 def store_trigger_payload(payload: Any, payload_type: str, *, present: bool) -> str | None:

@@ -12,11 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from . import storable
 from .durations import parse_date_ms, parse_duration_ms
 from .errors import ApiError
 from .schemas import MACHINES
 
 DEFAULT_PERIOD_MS = 7 * 86_400_000
+_DATE_LIMIT_MS = 8_640_000_000_000_000
 
 STATUS_FILTER = {
     "QUEUED": ["PENDING"],
@@ -87,10 +89,16 @@ def decode_cursor(value: str) -> Cursor | str:
     try:
         padded = value + "=" * (-len(value) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if isinstance(data, dict) and isinstance(data.get("c"), int) and isinstance(data.get("r"), str):
-            return Cursor(data["c"], data["r"])
-    except (ValueError, TypeError):
-        pass
+    except (ValueError, TypeError, RecursionError):
+        return value
+    if isinstance(data, dict):
+        created, run_id = data.get("c"), data.get("r")
+        # Only what we could have minted: an instant in JS Date range and storable text.
+        if (
+            isinstance(created, int) and not isinstance(created, bool) and abs(created) <= _DATE_LIMIT_MS
+            and isinstance(run_id, str) and storable.problem(run_id) is None
+        ):
+            return Cursor(created, run_id)
     return value
 
 

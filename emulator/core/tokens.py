@@ -14,15 +14,17 @@ ISSUER = "https://id.trigger.dev"
 AUDIENCE = "https://api.trigger.dev"
 
 
-def claims_header(env_id: str, scopes: list[str] | None = None) -> str:
+def claims_header(env_id: str, scopes: list[str] | None = None, realtime: object = None) -> str:
     """``x-trigger-jwt-claims``: the full claims on trigger, only sub/pub on batch routes."""
     claims: dict = {"sub": env_id, "pub": True}
     if scopes is not None:
         claims["scopes"] = scopes
+        if realtime is not None:
+            claims["realtime"] = realtime
     return json.dumps(claims, separators=(",", ":"))
 
 
-def mint(secret_key: str, env_id: str, scopes: list[str], now_s: int, ttl_s: int = 3600) -> str:
+def mint(secret_key: str, env_id: str, scopes: list[str], now_s: int, ttl_s: int = 3600, realtime: object = None) -> str:
     payload = {
         "sub": env_id,
         "pub": True,
@@ -32,6 +34,8 @@ def mint(secret_key: str, env_id: str, scopes: list[str], now_s: int, ttl_s: int
         "iss": ISSUER,
         "aud": AUDIENCE,
     }
+    if realtime is not None:
+        payload["realtime"] = realtime  # the caller's own claim, carried over (never a scope)
     # Compact JWS, HS256, exactly what jwt.encode writes (PyJWT verifies it in ``verify``), in
     # a tenth of the time: it is minted on every trigger. Upstream signs with the environment's
     # API key whatever its length; so do we.
@@ -48,10 +52,12 @@ def _b64(data: bytes) -> bytes:
 _HEADER = _b64(b'{"alg":"HS256","typ":"JWT"}')
 
 
-def jwt_headers(secret_key: str, env_id: str, scopes: list[str], now_s: int, *, full_claims: bool) -> dict[str, str]:
+def jwt_headers(
+    secret_key: str, env_id: str, scopes: list[str], now_s: int, *, full_claims: bool, realtime: object = None
+) -> dict[str, str]:
     return {
-        "x-trigger-jwt": mint(secret_key, env_id, scopes, now_s),
-        "x-trigger-jwt-claims": claims_header(env_id, scopes if full_claims else None),
+        "x-trigger-jwt": mint(secret_key, env_id, scopes, now_s, realtime=realtime),
+        "x-trigger-jwt-claims": claims_header(env_id, scopes if full_claims else None, realtime),
     }
 
 
@@ -88,20 +94,56 @@ def verify(token: str, secret_key: str, now_s: int) -> dict | None:
     return claims
 
 
-def scope_allows(scopes: list[str], action: str, resource_type: str, resource_id: str | None = None) -> bool:
-    """``action:type[:id]`` scopes; ``*`` actions, ``all`` types and bare ``admin`` (JWTA)."""
-    for scope in scopes or []:
-        if scope == "admin":
-            return True
-        parts = scope.split(":", 2)
-        if len(parts) < 2:
+#: A resource a scope may grant: ``(type, id)``, or ``(type, None)`` for the whole type.
+Resource = tuple[str, "str | None"]
+#: ``withActionAliases``: when an action is not granted, ``write`` grants these too.
+_WRITE_ALIASES = frozenset({"trigger", "batchTrigger", "update"})
+
+
+def _parse(scope: object) -> tuple[str, str | None, str | None] | None:
+    """``parseScope``: ``action:type[:id…]``; an empty type or id counts as absent."""
+    if not isinstance(scope, str):
+        return None  # production throws on a non-string scope (500); it grants nothing here
+    parts = scope.split(":")
+    if not parts[0]:
+        return None
+    kind = parts[1] if len(parts) > 1 and parts[1] else None
+    ident = (":".join(parts[2:]) or None) if len(parts) > 2 else None
+    return parts[0], kind, ident
+
+
+def _matches(scopes: list, action: str, resource: Resource) -> bool:
+    kind, ident = resource
+    for scope in scopes:
+        parsed = _parse(scope)
+        if parsed is None:
             continue
-        s_action, s_type = parts[0], parts[1]
-        s_id = parts[2] if len(parts) == 3 else None
+        s_action, s_type, s_id = parsed
+        if s_action == "admin" and s_type is None:
+            return True  # bare "admin" only: "admin:runs" is no wildcard
         if s_action not in (action, "*"):
             continue
-        if s_type not in (resource_type, "all"):
-            continue
-        if s_id is None or s_id == resource_id:
+        if s_type == "all":
             return True
+        if s_type != kind:
+            continue
+        if s_id is None or s_id == ident:
+            return True  # a type-level scope covers every id; an id scope never a whole type
     return False
+
+
+def can(scopes: list, action: str, *resources: Resource) -> bool:
+    """``buildJwtAbility().can`` with the action aliases: any of ``resources`` granted."""
+    if not resources:
+        return False  # an empty resource list is always denied
+    if any(_matches(scopes, action, r) for r in resources):
+        return True
+    return action in _WRITE_ALIASES and any(_matches(scopes, "write", r) for r in resources)
+
+
+def can_every(scopes: list, action: str, resources: list[Resource], unless: tuple[Resource, ...] = ()) -> bool:
+    """``everyResource(resources, unless)``: any of ``unless`` granted, else every resource
+    (none at all is denied)."""
+    if unless and can(scopes, action, *unless):
+        return True
+    return bool(resources) and all(can(scopes, action, r) for r in resources)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import ids, packets, transitions
+from . import ids, packets, storable, transitions
 from .durations import (
     idempotency_ttl_ms,
     is_date_string,
@@ -46,6 +46,34 @@ class Draft:
     idempotency_ttl_ms: int
     debounce: Debounce | None
     metadata_too_large: bool
+
+
+def options_record(options: TriggerOptions) -> dict[str, Any]:
+    """The options as stored on the run: validated fields as JSON, ``metadata`` as sent (user
+    JSON is never round-tripped through the models, whose serializer has a depth limit)."""
+    out = options.model_dump(exclude_unset=True, mode="json", exclude={"metadata"})
+    if "metadata" in options.model_fields_set:
+        out["metadata"] = options.metadata
+    return out
+
+
+def check_storable(body: TriggerBody, *, batch_item: bool = False, where: str = "") -> None:
+    """422 for text production's database cannot store (``storable``), after schema
+    validation and before anything is written; NULs production strips are stripped here."""
+    options = body.options or TriggerOptions()
+    prefix = f"{where}." if where else ""
+    payload_type = options.payloadType or packets.JSON
+    if isinstance(body.payload, str) and (batch_item or payload_type != packets.JSON):
+        storable.check(body.payload, f"{prefix}payload")  # kept verbatim, not as JSON
+    skip = ("metadata",) if options.metadataType in (None, packets.JSON) or not isinstance(options.metadata, str) else ()
+    dumped = options.model_dump(exclude_unset=True, exclude={"metadata"})
+    if "metadata" in options.model_fields_set and not skip:
+        dumped["metadata"] = options.metadata
+    storable.check_all(dumped, f"{prefix}options", skip=skip, nul_stripped=storable.NUL_STRIPPED)
+    if options.idempotencyKeyOptions is not None:
+        options.idempotencyKeyOptions.key = storable.strip_nul(options.idempotencyKeyOptions.key)
+    if options.debounce is not None:
+        options.debounce.key = storable.strip_nul(options.debounce.key)
 
 
 def normalize_tags(tags: str | list[str] | None) -> list[str]:
@@ -118,6 +146,7 @@ def prepare(
     header_ttl: str | None = None,
     batch_item: bool = False,
 ) -> Draft:
+    check_storable(body, batch_item=batch_item)
     options = body.options or TriggerOptions()
     payload_type = options.payloadType or packets.JSON
     payload_sent = "payload" in body.model_fields_set
@@ -156,7 +185,7 @@ def prepare(
         metadata_type=metadata_type,
         seed_metadata=metadata,
         seed_metadata_type=metadata_type,
-        options=options.model_dump(exclude_unset=True, mode="json"),
+        options=options_record(options),
         tags=normalize_tags(options.tags),
         idempotency_key=key,
         idempotency_key_expires_at=(now + key_ttl) if key is not None else None,

@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from .wire_json import escape_surrogates
+
 def zod_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -30,8 +32,10 @@ def zod_type(value: Any) -> str:
 
 
 def issue(message: str, *sub: str | int) -> PydanticCustomError:
-    """A zod issue; ``sub`` extends the field's path (e.g. the index of a bad tag)."""
-    return PydanticCustomError("zod", "{m}", {"m": message, "sub": list(sub)})
+    """A zod issue; ``sub`` extends the field's path (e.g. the index of a bad tag). A lone
+    surrogate quoted from the input is written as its ``\\udXXX`` escape (pydantic's Rust
+    core cannot carry it)."""
+    return PydanticCustomError("zod", "{m}", {"m": escape_surrogates(message), "sub": list(sub)})
 
 
 def _string(value: Any) -> str:

@@ -36,6 +36,7 @@ from .loop import LoopThread, asgi_call
 T = TypeVar("T")
 
 DEFAULT_HOST = "https://api.trigger.dev"
+_DEFAULT_BASE_URL = Config.__dataclass_fields__["base_url"].default
 COMPAT_MODES = ("production", "docs")
 
 
@@ -56,6 +57,8 @@ class LocalEmulator(DevWorkersMixin):
         self.secret_key = secret_key or ids.random_key(KEY_PREFIXES[environment])
         self.app = create_app(self.services)
         self.base_url = DEFAULT_HOST
+        if self.config.base_url == _DEFAULT_BASE_URL:
+            self.config.base_url = DEFAULT_HOST  # in process, the emulator answers as the Trigger.dev host
         self.url: str | None = None
         self.auto_execute = False
         self._loop: LoopThread | None = None
@@ -101,7 +104,7 @@ class LocalEmulator(DevWorkersMixin):
         """Wipe every run, batch, environment and fault, put the clock back on the wall clock
         and the settings back to what the emulator was made with."""
         self._call(self.engine.reset())
-        self.engine.clock.reset()
+        self._call(self.engine.reset_clock())
         for name in ("strict_keys", "compat", "dev_default_ttl", "batch_rate_limit", "api_rate_limit",
                      "request_idempotency", "batch_idempotency"):
             setattr(self.config, name, getattr(self._initial_config, name))

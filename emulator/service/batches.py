@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator
 
 from pydantic import ValidationError
 
-from ..core import batch_rules, ids, trigger_rules
+from ..core import batch_rules, ids, storable, trigger_rules
 from ..core.clock import iso
 from ..core.errors import ApiError, NotFound
 from ..core.limiter import TokenBucket
@@ -30,6 +30,7 @@ from ..core.schemas import (
     TriggerBody,
     validation_message,
 )
+from ..core import wire_json
 from ..core.wire_json import parse_json
 from ..store import Tx
 from . import waits
@@ -78,6 +79,9 @@ class BatchService:
     async def create(self, env: Environment, body: CreateBatchBody) -> Created:
         if body.runCount > MAX_RUN_COUNT:
             raise ApiError(400, f"Batch runCount of {body.runCount} exceeds maximum allowed of {MAX_RUN_COUNT}.")
+        storable.check_all(body.model_dump(exclude_unset=True), "", nul_stripped=("idempotencyKeyOptions.key",))
+        if body.idempotencyKeyOptions is not None:
+            body.idempotencyKeyOptions.key = storable.strip_nul(body.idempotencyKeyOptions.key)
         return await self._create(env, body)
 
     @unit
@@ -190,6 +194,11 @@ class BatchService:
             where = index if isinstance(index, int) and not isinstance(index, bool) and index >= 0 else "unknown index"
             raise ApiError(422, f"Invalid item at index {where}: {validation_message(exc)}") from None
         self._check_index(batch, item.index)
+        try:
+            storable.check(item.task, "task")
+            trigger_rules.check_storable(item, batch_item=True)
+        except ApiError as exc:
+            raise ApiError(422, f"Invalid item at index {item.index}: {exc.message}") from None
         return item.index, line.decode("utf-8")
 
     @staticmethod
@@ -297,6 +306,10 @@ class BatchService:
         request_key: str | None = None,
     ) -> Created:
         """Create a batch and its runs at once (v2 ``tasks/batch``, the v1 routes)."""
+        for index, item in enumerate(items):  # the first unstorable item refuses the batch (422)
+            storable.check(item.task, f"items[{index}].task")
+            trigger_rules.check_storable(item, batch_item=True, where=f"items[{index}]")
+        storable.check(parent_run_id, "parentRunId")
         scoped = f"batch:{request_key}" if request_key and self.config.request_idempotency else None
         if scoped is not None:
             replayed = tx.request_key(env.id, scoped, now - REQUEST_KEY_TTL_MS)
@@ -329,8 +342,8 @@ class BatchService:
             if "payload" in item.model_fields_set:
                 line["payload"] = item.payload
             if item.options is not None:
-                line["options"] = item.options.model_dump(exclude_unset=True, mode="json")
-            stored.append((index, json.dumps(line, separators=(",", ":"))))
+                line["options"] = trigger_rules.options_record(item.options)
+            stored.append((index, wire_json.stringify(line)))
         tx.add_batch_items(batch.id, stored)
         runs = self._seal(tx, env, batch, stored, now)
         if scoped is not None:

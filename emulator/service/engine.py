@@ -4,15 +4,19 @@ clock, apply what fell due, act, all in one transaction on the database's thread
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
 from ..core import ids, transitions
-from ..core.clock import Clock, ClockError, from_ms
+from ..core.clock import DATETIME_MAX_MS, DATETIME_MIN_MS, Clock, ClockError, from_ms
 from ..core.config import Config
 from ..core.environments import key_environment_type
 from ..core.errors import ApiError
 from ..core.faults import FaultSet
+from ..core.presigned import UrlSigner
 from ..core.records import Environment
 from ..store import Database, Duplicate, Tx
 
@@ -24,6 +28,12 @@ class Engine:
         self.config = config or Config()
         self.clock = clock or Clock()
         self.db = Database(self.config.database)
+        #: Another process may use the same database file (clock and environments live there).
+        self.shared = not self.db.exclusive
+        #: Signs presigned packet URLs; the CSRF token of the dashboard's forms. Both derive
+        #: from the database's secret, so every process on one file agrees.
+        self.signer: UrlSigner | None = None
+        self.csrf_token = ""
         self._environments: dict[tuple[str, str | None], Environment] = {}
         #: Per-environment limiter state, on the emulator clock (reset with the state).
         self.buckets: dict[tuple[str, str], Any] = {}
@@ -37,7 +47,20 @@ class Engine:
         self.snapshot_listeners: list[Callable[[set[str]], None]] = []
 
     async def open(self) -> None:
+        """Open the database and prove it takes writes (StorageError naming the cause)."""
         await self.db.open(Tx)
+
+        def prepare(tx: Tx) -> str:
+            tx.put_setting("opened_at", str(self.clock.wall_ms()))  # a read-only file fails here
+            return tx.secret(secrets.token_urlsafe(32))
+
+        try:
+            secret = await self.db.run(prepare)
+        except BaseException:
+            await self.db.close()
+            raise
+        self.signer = UrlSigner(secret.encode())
+        self.csrf_token = hmac.new(secret.encode(), b"dashboard forms", hashlib.sha256).hexdigest()
 
     async def close(self) -> None:
         await self.db.close()
@@ -47,9 +70,8 @@ class Engine:
         """Run ``fn(tx, now)`` as one unit of work, after what fell due by ``now``. A unique
         index refusing a row (another process claimed a key between lookup and insert) rolls
         the whole unit back and runs it again."""
-        now = self.clock.now_ms()
-
         def work(tx: Tx) -> T:
+            now = self._now(tx)
             self.apply_due(tx, now)
             result = fn(tx, now)
             if not read:
@@ -65,6 +87,13 @@ class Engine:
             self._report_snapshots()
             return result
         raise ApiError(503, "The emulator's database is busy, please try again.")
+
+    def _now(self, tx: Tx) -> int:
+        """The emulator clock, inside a unit: on a file every process keeps its offset in the
+        database, so one process moving the clock moves it for all of them."""
+        if self.shared:
+            self.clock.sync(tx.clock_offset_ms())
+        return self.clock.now_ms()
 
     def apply_due(self, tx: Tx, now: int) -> int:
         applied = 0
@@ -96,7 +125,9 @@ class Engine:
 
     # -- environments ---------------------------------------------------------------------
     async def environment_for_key(self, api_key: str, branch: str | None = None) -> Environment | None:
-        """The environment a secret key selects, created on first use unless keys are strict."""
+        """The environment a secret key selects, created on first use unless keys are strict.
+        Cached only when this process is the database's one user: on a file another process
+        may reset and recreate environments at any time, so the database answers each time."""
         cached = self._environments.get((api_key, branch))
         if cached is not None:
             return cached
@@ -107,6 +138,10 @@ class Engine:
             return None
         if env_type != "PREVIEW":
             branch = None
+        if self.shared:
+            found = await self.db.query(lambda tx: tx.environment(api_key, branch))
+            if found is not None:
+                return found
 
         def find_or_create(tx: Tx, now: int) -> Environment | None:
             env = tx.environment(api_key, branch)
@@ -117,14 +152,15 @@ class Engine:
 
         env = await self.unit(find_or_create)
         assert env is not None
-        self._environments[(api_key, branch)] = env
+        if not self.shared:
+            self._environments[(api_key, branch)] = env
         return env
 
     async def environment_by_id(self, env_id: str) -> Environment | None:
         for env in self._environments.values():
             if env.id == env_id:
                 return env
-        return await self.db.run(lambda tx: tx.environment_by_id(env_id), read=True)
+        return await self.db.query(lambda tx: tx.environment_by_id(env_id))
 
     async def environments(self) -> list[Environment]:
         return await self.db.run(lambda tx: tx.environments(), read=True)
@@ -135,21 +171,43 @@ class Engine:
             delta = timedelta(milliseconds=delta_ms)
         except OverflowError:
             raise ClockError("The emulator clock cannot move that far") from None
-        self.clock.advance(delta)
-        await self.tick()
-        return self.clock.now_ms()
+        return await self._move_clock(lambda: self.clock.advance(delta))
 
     async def set_clock_ms(self, at_ms: int) -> int:
-        try:
-            moment = from_ms(at_ms)
-        except (OverflowError, ValueError, OSError):
-            raise ClockError("That time is out of the emulator clock's range") from None
-        self.clock.set(moment)
-        await self.tick()
-        return self.clock.now_ms()
+        if not DATETIME_MIN_MS <= at_ms <= DATETIME_MAX_MS:
+            raise ClockError("That time is out of the emulator clock's range")
+        moment = from_ms(at_ms)
+        return await self._move_clock(lambda: self.clock.set(moment))
+
+    async def _move_clock(self, move: Callable[[], Any]) -> int:
+        """Move the clock and apply what fell due, in one transaction (the stored offset and
+        the runs it moved change together)."""
+
+        def work(tx: Tx) -> int:
+            self._now(tx)
+            move()
+            if self.shared:
+                tx.put_clock_offset_ms(self.clock.offset_ms)
+            now = self.clock.now_ms()
+            self.apply_due(tx, now)
+            return now
+
+        now = await self.db.run(work)
+        self._report_snapshots()
+        return now
 
     async def reset(self) -> None:
         await self.db.run(lambda tx: tx.wipe())
         self._environments.clear()
         self.buckets.clear()
         self.faults.clear()
+
+    async def reset_clock(self) -> None:
+        """Back to the wall clock (or freezegun's) for every process on the database."""
+
+        def work(tx: Tx) -> None:
+            self.clock.reset()
+            if self.shared:
+                tx.put_clock_offset_ms(0)
+
+        await self.db.run(work)

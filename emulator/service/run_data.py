@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import metadata, packets
+from ..core import metadata, packets, storable
 from ..core.errors import ApiError, NotFound
 from ..core.limits import MAX_TAGS, METADATA_LIMIT, UPDATABLE_WINDOW_MS
 from ..core.records import (
@@ -65,6 +65,8 @@ class RunDataService:
 
     # -- tags -----------------------------------------------------------------------------
     async def add_tags(self, env: Environment, run_id: str, tags: list[str]) -> str:
+        for index, tag in enumerate(tags):
+            storable.check(tag, f"tags[{index}]")
         wanted = [t for t in tags if t.strip()]
         if not wanted:
             return "No new tags to add"
@@ -98,8 +100,14 @@ class RunDataService:
             raise NotFound("Run not found")
         return packets.parse_metadata(run.metadata, run.metadata_type) or {}, run.metadata_type
 
+    async def update_metadata(self, env: Environment, run_id: str, body: UpdateMetadataBody) -> dict[str, Any]:
+        try:
+            return await self._update_metadata(env, run_id, body)
+        except metadata.TooDeep as exc:
+            raise ApiError(422, str(exc)) from None
+
     @unit
-    def update_metadata(self, tx: Tx, now: int, env: Environment, run_id: str, body: UpdateMetadataBody) -> dict[str, Any]:
+    def _update_metadata(self, tx: Tx, now: int, env: Environment, run_id: str, body: UpdateMetadataBody) -> dict[str, Any]:
         run = tx.run(env.id, run_id)
         if run is None:
             raise NotFound("Task Run not found")
@@ -108,7 +116,7 @@ class RunDataService:
         current = packets.parse_metadata(run.metadata, run.metadata_type) or {}
         fields = body.model_fields_set
         if "operations" in fields and body.operations is not None:
-            result, applied = metadata.apply(current, [op.model_dump() for op in body.operations])
+            result, applied = metadata.apply(current, metadata.operations_of(body.operations))
         elif "metadata" in fields and body.metadata is not None:
             result, applied = body.metadata, True
         else:
@@ -123,7 +131,7 @@ class RunDataService:
             if target is None:
                 continue
             target_current = packets.parse_metadata(target.metadata, target.metadata_type) or {}
-            changed, target_applied = metadata.apply(target_current, [op.model_dump() for op in ops])
+            changed, target_applied = metadata.apply(target_current, metadata.operations_of(ops))
             if target_applied:
                 self._write_metadata(target, changed, now)
                 tx.update_run(target)
@@ -141,8 +149,13 @@ class RunDataService:
         run.updated_at = now
 
     # -- idempotency reset ----------------------------------------------------------------
+    async def reset_idempotency_key(self, env: Environment, key: str, task: str) -> None:
+        storable.check(task, "taskIdentifier")
+        storable.check(key, "idempotencyKey")
+        await self._reset_idempotency_key(env, key, task)
+
     @unit
-    def reset_idempotency_key(self, tx: Tx, now: int, env: Environment, key: str, task: str) -> None:
+    def _reset_idempotency_key(self, tx: Tx, now: int, env: Environment, key: str, task: str) -> None:
         if not tx.clear_idempotency_key(env.id, task, key, now):
             raise NotFound(f"No runs found with idempotency key: {key} and task: {task}")
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import ids, packets, transitions, trigger_rules
+from ..core import ids, packets, storable, transitions, trigger_rules, wire_json
+from ..core.clock import DATETIME_MAX_MS, DATETIME_MIN_MS
 from ..core.durations import parse_date_ms, resolve_delay
 from ..core.errors import ApiError, NotFound
 from ..core.limits import METADATA_LIMIT, REQUEST_KEY_TTL_MS
@@ -142,6 +143,13 @@ class RunService:
         return tx.run_anywhere(run_id)
 
     @unit(read=True)
+    def find_in(self, tx: Tx, now: int, env: Environment, run_id: str) -> Run | None:
+        """A run of ``env``, or None (authorization looks before it acts)."""
+        if storable.problem(run_id) is not None:
+            return None
+        return tx.run(env.id, run_id)
+
+    @unit(read=True)
     def all(self, tx: Tx, now: int, env_ids: list[str] | None = None, **filters: Any) -> list[Run]:
         """Runs in creation order, filtered in SQL (``task``, ``batch``, ``tag``, ``statuses``)."""
         return tx.all_runs(env_ids, **filters)
@@ -164,18 +172,15 @@ class RunService:
         for child in tx.children(run.id):
             self.cancel_tree(tx, child, now, reason=reason, finalize=finalize)
 
-    async def reschedule(self, env: Environment, run_id: str, delay: Any) -> Retrieved:
-        now = self.engine.clock.now_ms()
+    @unit
+    def reschedule(self, tx: Tx, now: int, env: Environment, run_id: str, delay: Any) -> Retrieved:
         if isinstance(delay, (int, float)) and not isinstance(delay, bool):
             until = parse_date_ms(delay)  # a JSON number is a date, with no past check (edge case)
         else:
             until = resolve_delay(delay, now) if isinstance(delay, str) else None
-        if until is None:
-            raise ApiError(400, f"Invalid delay: {delay if isinstance(delay, str) else packets.js_stringify(delay)}")
-        return await self._reschedule(env, run_id, until)
-
-    @unit
-    def _reschedule(self, tx: Tx, now: int, env: Environment, run_id: str, until: int) -> Retrieved:
+        if until is None or not DATETIME_MIN_MS <= until <= DATETIME_MAX_MS:
+            # Past the years 1-9999 production's database cannot store the date either (500).
+            raise ApiError(400, f"Invalid delay: {delay if isinstance(delay, str) else wire_json.js_number(delay)}")
         run = tx.run(env.id, run_id)
         if run is None:
             raise NotFound("Run not found")

@@ -13,6 +13,7 @@ from .objects import ObjectsTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
 from .runs import RunsTx
+from .settings import SettingsTx
 from .snapshots import SnapshotsTx
 from .waitpoints import WaitpointsTx
 from .workers import WorkersTx
@@ -20,10 +21,12 @@ from .workers import WorkersTx
 __all__ = ["Database", "Duplicate", "StorageError", "Tx"]
 
 
-class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, SnapshotsTx, WaitpointsTx, WorkersTx):
+class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, SnapshotsTx, WaitpointsTx, WorkersTx,
+         SettingsTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
+        """Every run, batch, environment and object; the settings (secret, clock) stay."""
         for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys",
                       "snapshots", "waitpoints", "run_waitpoints", "run_logs"):  # workers outlive a reset
             self._write(f"DELETE FROM {table}")

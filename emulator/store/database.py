@@ -67,17 +67,33 @@ class Database:
         self._queue = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="trigger-emulator-db", daemon=True)
         self._writer.start()
-        await self._submit(lambda tx: None, read=False, connect=True)
+        try:
+            await self._submit(lambda tx: None, read=False, connect=True)
+        except BaseException:
+            writer, self._writer = self._writer, None
+            self._queue.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, writer.join)
+            self._queue = None
+            raise
 
     def _connect(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        if not self.exclusive:
-            conn.execute("PRAGMA journal_mode = WAL")
-            # WAL + NORMAL: a commit survives a killed process (SIGKILL); only power loss can
-            # lose the last commits, which an emulator can afford for ~10x the write rate.
-            conn.execute("PRAGMA synchronous = NORMAL")
-        conn.executescript(SCHEMA)
+        """Open and create the schema; StorageError naming the cause when the file cannot be
+        opened or written (a read-only file, a full disk, a missing folder)."""
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        except sqlite3.Error as exc:
+            raise StorageError(f"The emulator's database {self.path} cannot be opened: {exc}") from exc
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if not self.exclusive:
+                conn.execute("PRAGMA journal_mode = WAL")
+                # WAL + NORMAL: a commit survives a killed process (SIGKILL); only power loss can
+                # lose the last commits, which an emulator can afford for ~10x the write rate.
+                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StorageError(f"The emulator's database {self.path} cannot be written: {exc}") from exc
         self._conn = conn
 
     async def close(self) -> None:
@@ -143,7 +159,8 @@ class Database:
             try:
                 self._connect()
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-                return [(False, StorageError(f"The emulator's database cannot be opened: {exc}"))] * len(group)
+                failure = exc if isinstance(exc, StorageError) else StorageError(f"The emulator's database cannot be opened: {exc}")
+                return [(False, failure)] * len(group)
         conn = self._conn
         assert conn is not None and self._tx_factory is not None
         with self._lock:
@@ -159,6 +176,8 @@ class Database:
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
                     conn.execute("ROLLBACK TO unit")
                     conn.execute("RELEASE unit")
+                    if isinstance(exc, sqlite3.OperationalError) and _is_storage_failure(exc):
+                        exc = StorageError(f"The emulator's database cannot be written: {exc}")
                     outcomes.append((False, exc))
                 else:
                     conn.execute("RELEASE unit")
@@ -170,6 +189,11 @@ class Database:
                 failure = StorageError(f"The emulator's database cannot be written: {exc}")
                 return [(False, failure)] * len(group)
             return outcomes
+
+    async def query(self, fn: Callable[["Tx"], T]) -> T:
+        """A lookup that applies nothing (e.g. an environment by key): on a file it joins the
+        writer's next group, so it costs no transaction of its own."""
+        return await self.run(fn, read=True)
 
     def _transaction(self, fn: Callable[["Tx"], T], read: bool) -> T:
         conn = self._conn

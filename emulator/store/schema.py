@@ -103,6 +103,10 @@ CREATE TABLE IF NOT EXISTS request_keys (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (env_id, key)
 );
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS objects (
     env_id TEXT NOT NULL,
     path TEXT NOT NULL,
