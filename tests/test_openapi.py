@@ -14,7 +14,8 @@ from schemathesis.specs.openapi.checks import (
 from trigger_emulator import Config, LocalEmulator
 
 KEY = "tr_dev_fuzzingKey000000000000001"
-emu = LocalEmulator(Config(batch_rate_limit=None))
+# schemathesis calls the ASGI app as "testserver", a Host a served emulator refuses by default.
+emu = LocalEmulator(Config(batch_rate_limit=None, allowed_hosts=["testserver"]))
 schema = schemathesis.openapi.from_asgi("/openapi.json", emu.app)
 
 

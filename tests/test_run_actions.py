@@ -170,7 +170,7 @@ class TestClockControl:
             target.strftime("%Y-%m-%dT%H:%M:%S"))
         for bad in ({"advance": "soon"}, {"advance": -5}, {}, {"set": 5}):
             assert api.post("/__emulator/clock", json=bad).status_code == 400, bad
-        assert api.post("/__emulator/clock", content=b"{x").status_code == 400
+        assert api.post("/__emulator/clock", content=b"{x", headers={"content-type": "application/json"}).status_code == 400
 
     def test_reset_wipes_everything(self, emu, api, trigger):
         run_id = trigger()

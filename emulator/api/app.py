@@ -16,6 +16,7 @@ from starlette.responses import Response
 from ..core.config import Config
 from ..core.errors import ApiError
 from ..service import Engine, Services
+from ..store import StorageError
 from . import batches, control, dashboard, dev_worker, http, otel, run_data, runs, trigger, waitpoint_tokens
 from .middleware import ApiMiddleware
 from .recording import Recorder
@@ -35,6 +36,14 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return http.json_response({"error": "Not found"}, 404)
     return http.json_response({"error": exc.detail or "Error"}, exc.status_code, exc.headers)
+
+
+async def _storage(request: Request, exc: Exception) -> Response:
+    """The database cannot take the write (the transaction was rolled back, so nothing
+    acknowledged is lost): 507 for a full disk, 503 otherwise, naming the cause."""
+    log.error("%s %s: %s", request.method, request.url.path, exc)
+    full = "full" in str(exc).lower()
+    return http.json_response({"error": str(exc)}, 507 if full else 503, {"x-should-retry": "true"})
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -80,7 +89,9 @@ def create_app(services: Services | None = None, *, config: Config | None = None
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(Recorder, engine=engine), Middleware(ApiMiddleware, engine=engine)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_exception, Exception: _unexpected},
+        exception_handlers={
+            ApiError: _api_error, HTTPException: _http_exception, StorageError: _storage, Exception: _unexpected,
+        },
     )
     app.state.services = services
     return app

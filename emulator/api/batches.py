@@ -39,18 +39,16 @@ def routes(services: Services) -> list[Route]:
             return http.action_route_verbs(request)
         caller = await http.authenticate(request, engine)
         body = _validated(schemas.CreateBatchBody, await http.json_body(request, V3_CREATE_LIMIT))
-        for task in body.taskIdentifiers or []:
-            caller.require("batchTrigger", "tasks", task)
-        if not body.taskIdentifiers:
-            if caller.scopes is not None and not (
-                tokens.scope_allows(caller.scopes, "batchTrigger", "batch")
-                or tokens.scope_allows(caller.scopes, "batchTrigger", "tasks")
-            ):
-                raise ApiError(403, "Unauthorized", body=http.FORBIDDEN)
+        type_level = (("batch", None), ("tasks", None))
+        if body.taskIdentifiers:
+            caller.require_every("batchTrigger", [("tasks", task) for task in body.taskIdentifiers], type_level)
+        else:
+            caller.require("batchTrigger", *type_level)
+        await http.require_parent(caller, services.runs, body.parentRunId)
         created = await service.create(caller.env, body)
         batch = created.batch
         scopes = [f"read:batch:{batch.id}"]
-        if request.headers.get("x-trigger-client") == "browser":
+        if request.headers.get("x-trigger-client") == "browser" and caller.can("batchTrigger", ("tasks", None)):
             scopes.append(f"write:batch:{batch.id}")
         headers = {**_batch_jwt(engine, caller, batch.id, scopes), **http.cors_headers(request)}
         answer = {"id": batch.id, "runCount": batch.run_count, "isCached": created.cached}
@@ -68,9 +66,10 @@ def routes(services: Services) -> list[Route]:
             raise ApiError(415, "Content-Type must be application/x-ndjson or application/ndjson")
         caller = await http.authenticate(request, engine)
         batch_id = request.path_params["batch_id"]
-        if caller.scopes is not None and not tokens.scope_allows(caller.scopes, "write", "batch", batch_id):
-            raise ApiError(403, "Unauthorized")
-        result = await service.stream_items(caller.env, batch_id, request.stream())
+        may_item = None  # write on the batch authorizes every item; else each item's task must
+        if not caller.can("write", ("batch", batch_id)):
+            may_item = lambda task: caller.can("batchTrigger", ("tasks", task))  # noqa: E731
+        result = await service.stream_items(caller.env, batch_id, request.stream(), may_item=may_item)
         answer = {
             "id": result.batch.id,
             "itemsAccepted": result.accepted,
@@ -89,8 +88,8 @@ def routes(services: Services) -> list[Route]:
         caller = await http.authenticate(request, engine)
         body = _validated(schemas.BatchTriggerV2Body, await http.json_body(request, TASKS_BATCH_LIMIT))
         _check_count(len(body.items), 500, "Batch cannot be triggered with no items")
-        for task in {item.task for item in body.items}:
-            caller.require("batchTrigger", "tasks", task)
+        caller.require_every("batchTrigger", [("tasks", task) for task in dict.fromkeys(item.task for item in body.items)])
+        await http.require_parent(caller, services.runs, body.parentRunId)
         created = await service.trigger_items(
             caller.env, body.items, api="v2", parent_run_id=body.parentRunId,
             resume_parent=bool(body.resumeParentOnCompletion),
@@ -107,8 +106,7 @@ def routes(services: Services) -> list[Route]:
         caller = await http.authenticate(request, engine)
         body = _validated(schemas.BatchTriggerV1Body, await http.json_body(request, TASKS_BATCH_LIMIT))
         _check_count(len(body.items), 1000 if docs() else 500, "Batch cannot be triggered with no items")
-        for task in {item.task for item in body.items}:
-            caller.require("batchTrigger", "tasks", task)
+        caller.require_every("batchTrigger", [("tasks", task) for task in dict.fromkeys(item.task for item in body.items)])
         key = request.headers.get("idempotency-key")
         created = await service.trigger_items(caller.env, body.items, api="v1", idempotency_key=key)
         headers = {**_batch_jwt(engine, caller, created.batch.id, [f"read:batch:{created.batch.id}"]), **http.cors_headers(request)}
@@ -140,20 +138,19 @@ def routes(services: Services) -> list[Route]:
             for item in body.items
         ]
         created = await service.trigger_items(caller.env, items, api="v1-task")
-        return http.json_response(_docs_answer(created), 200)
+        headers = _batch_jwt(engine, caller, created.batch.id, [f"read:batch:{created.batch.id}"])
+        return http.json_response(_docs_answer(created), 200, headers)
 
     async def retrieve_v2(request: Request) -> Response:
         caller = await http.authenticate(request, engine)
-        batch_id = request.path_params["batch_id"]
-        _require_batch_read(caller, batch_id)
-        view = await service.retrieve(caller.env, batch_id)
+        view = await service.retrieve(caller.env, request.path_params["batch_id"])
+        caller.require("read", ("batch", view.batch.id), ("runs", None))  # a loader: 404 before 403
         return http.json_response(presenters.batch_v2(view))
 
     async def retrieve_v1(request: Request) -> Response:
         caller = await http.authenticate(request, engine)
-        batch_id = request.path_params["batch_id"]
-        _require_batch_read(caller, batch_id)
-        view = await service.retrieve(caller.env, batch_id, should_retry=False)
+        view = await service.retrieve(caller.env, request.path_params["batch_id"], should_retry=False)
+        caller.require("read", ("batch", view.batch.id), ("runs", None))
         return http.json_response(presenters.batch_v1(view))
 
     any_verb = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -173,14 +170,6 @@ def _check_count(count: int, maximum: int, empty_message: str) -> None:
         raise ApiError(400, empty_message)
     if count > maximum:
         raise ApiError(400, f"Batch size of {count} is too large. Maximum allowed batch size is {maximum}.")
-
-
-def _require_batch_read(caller: http.Caller, batch_id: str) -> None:
-    if caller.scopes is None:
-        return
-    if tokens.scope_allows(caller.scopes, "read", "batch", batch_id) or tokens.scope_allows(caller.scopes, "read", "runs"):
-        return
-    raise ApiError(403, "Unauthorized", body=http.FORBIDDEN)
 
 
 def _v1_run(run, cached: bool) -> dict:

@@ -4,17 +4,20 @@ polling; no build step and nothing fetched from the network. Thin handlers over 
 
 from __future__ import annotations
 
+import hmac
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 
 from ..core import ids, schemas, transitions
+from ..core.wire_json import escape_surrogates, parse_json
 from ..core.clock import iso
 from ..core.durations import parse_duration_ms
 from ..core.errors import ApiError
@@ -23,13 +26,36 @@ from ..service import Services
 from .snapshots import Batch as BatchView
 from .snapshots import Run as RunView
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+def _printable(value: Any) -> Any:
+    """Every ``{{ }}`` value: a lone surrogate (stored losslessly in a JSON packet) is shown
+    as its ``\\udXXX`` escape, so any stored run renders."""
+    return escape_surrogates(value) if isinstance(value, str) else value
+
+
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")), autoescape=True, finalize=_printable)
+)
 STATUSES = sorted(set(PUBLIC_STATUS.values()))
 _NEXT = {"DELAYED": "QUEUED", "PENDING": "EXPIRED"}
 
 
 def _pretty(value: Any) -> str:
     return "" if value is None else json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+class CsrfRefused(ApiError):
+    def __init__(self) -> None:
+        super().__init__(403, body=b"CSRF token missing or invalid", media_type="text/plain")
+
+
+def _same_site_path(referer: str | None, host: str | None) -> str:
+    """Where to go back to after a form: the referring page when it is one of ours."""
+    if not referer or not host:
+        return "/"
+    parts = urlsplit(referer)
+    if parts.netloc.lower() != host.lower() or not parts.path.startswith("/"):
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def routes(services: Services) -> list[Route]:
@@ -43,7 +69,17 @@ def routes(services: Services) -> list[Route]:
 
     async def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context.setdefault("message", request.query_params.get("message"))
-        return templates.TemplateResponse(request, name, {"now": iso(engine.clock.now_ms()), **context}, status_code=status)
+        context = {"now": iso(engine.clock.now_ms()), "csrf_token": engine.csrf_token, **context}
+        return templates.TemplateResponse(request, name, context, status_code=status)
+
+    async def posted_form(request: Request) -> Any:
+        """The form of a dashboard POST, which must carry the page's CSRF token (a page on
+        another site cannot read it); CsrfRefused otherwise."""
+        form = await request.form()
+        token = form.get("csrf_token")
+        if not isinstance(token, str) or not hmac.compare_digest(token.encode(), engine.csrf_token.encode()):
+            raise CsrfRefused()
+        return form
 
     async def runs_page(request: Request) -> Response:
         environments = await envs()
@@ -75,7 +111,7 @@ def routes(services: Services) -> list[Route]:
 
     async def run_action(request: Request) -> Response:
         run_id, action = request.path_params["run_id"], request.path_params["action"]
-        form = await request.form()
+        form = await posted_form(request)
         record = await services.runs.find(run_id)
         if record is None:
             return RedirectResponse("/?" + urlencode({"message": f"No run {run_id}"}), 303)
@@ -84,7 +120,7 @@ def routes(services: Services) -> list[Route]:
         try:
             if action == "complete":
                 raw = str(form.get("output", "")).strip()
-                await services.runs.complete(run_id, json.loads(raw) if raw else None, env=env)
+                await services.runs.complete(run_id, parse_json(raw.encode()) if raw else None, env=env)
             elif action == "fail":
                 message = str(form.get("message", "Failed"))
                 await services.runs.fail(run_id, transitions.built_in_error(message), env=env)
@@ -103,10 +139,10 @@ def routes(services: Services) -> list[Route]:
         return RedirectResponse(target, 303)
 
     async def clock(request: Request) -> Response:
-        form = await request.form()
+        form = await posted_form(request)
         amount = str(form.get("advance", ""))
         delta = parse_duration_ms(amount)
-        back = request.headers.get("referer") or "/"
+        back = _same_site_path(request.headers.get("referer"), request.headers.get("host"))
         if delta is None:
             return RedirectResponse("/?" + urlencode({"message": f"Not a duration: {amount}"}), 303)
         try:
@@ -129,13 +165,14 @@ def routes(services: Services) -> list[Route]:
     async def test_page(request: Request) -> Response:
         if request.method == "GET":
             return await page(request, "test.html", envs=await envs())
-        form = await request.form()
+        form = await posted_form(request)
         environments = await envs()
         env = next((e for e in environments if e.id == form.get("env")), None)
         if env is None:
             env = await engine.environment_for_key(ids.random_key("tr_dev_"))
         try:
-            body = {"payload": json.loads(str(form.get("payload") or "null")), "options": json.loads(str(form.get("options") or "{}"))}
+            body = {"payload": parse_json(str(form.get("payload") or "null").encode()),
+                    "options": parse_json(str(form.get("options") or "{}").encode())}
             run, _ = await services.runs.trigger(env, str(form.get("task", "")).strip() or "test-task", schemas.validate(schemas.TriggerBody, body))
         except (ValueError, ApiError) as exc:
             message = exc.message if isinstance(exc, ApiError) else str(exc)

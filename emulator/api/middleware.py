@@ -9,8 +9,10 @@ import hashlib
 import json
 from typing import Any
 
+from ..core.errors import ApiError
 from ..core.faults import DEFAULT_MESSAGES, Fault
 from ..core.limiter import TokenBucket
+from .site_guard import IN_PROCESS, SiteGuard
 
 
 
@@ -26,16 +28,31 @@ def _exempt_from_limits(path: str) -> bool:
     )
 
 
+class BodyTimeout(ApiError):
+    """The client stopped sending the body it announced."""
+
+    def __init__(self) -> None:
+        super().__init__(408, "Request body not received in time", headers={"Connection": "close"})
+
+
 class ApiMiddleware:
     def __init__(self, app: Any, engine: Any) -> None:
         self.app = app
         self.engine = engine
+        self.guard = SiteGuard(engine.config)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        refusal = self.guard.check(scope)
+        if refusal is not None:
+            await _respond(send, refusal[0], [(b"content-type", b"application/json")], refusal[1])
+            return
         path, method = scope["path"], scope["method"]
+        timeout = self.engine.config.body_timeout_s
+        if timeout and method not in ("GET", "HEAD", "OPTIONS") and IN_PROCESS not in (scope.get("extensions") or ()):
+            receive = _with_deadline(receive, timeout)
         if not path.startswith("/__emulator") and len(self.engine.faults):
             fault = self.engine.faults.pick(method, path)
             if fault is not None and await self._fault(fault, scope, receive, send):
@@ -125,6 +142,19 @@ class ApiMiddleware:
             await send(message)
 
         await self.app(scope, receive, stamped)
+
+
+def _with_deadline(receive: Any, timeout: float) -> Any:
+    """``receive`` that gives up when the client sends nothing for ``timeout`` seconds."""
+
+    async def receive_in_time() -> dict:
+        try:
+            async with asyncio.timeout(timeout):
+                return await receive()
+        except TimeoutError:
+            raise BodyTimeout() from None
+
+    return receive_in_time
 
 
 def _header(scope: dict, name: bytes) -> bytes | None:

@@ -16,15 +16,24 @@ from . import http, presenters
 
 METADATA_BODY_LIMIT = 2 * 1024 * 1024
 PACKETS_PREFIX = presigned.OBJECTS_PREFIX
+_PAT = ("Invalid or Missing PAT", "Invalid or Missing PAT")
 
 
 def routes(services: Services) -> list[Route]:
     engine, data = services.engine, services.run_data
 
     async def list_runs(request: Request) -> Response:
-        caller = await http.authenticate(request, engine)
+        project = "projectRef" in request.path_params
+        # The project route takes personal access tokens upstream (secret keys here, for
+        # convenience); a public access token is refused with production's words.
+        caller = await http.authenticate(request, engine, _PAT if project else http.BUILDER, allow_jwt=not project)
         query = run_query.parse(dict(request.query_params), engine.clock.now_ms())
-        if "projectRef" not in request.path_params:
+        type_level = (("runs", None), ("tasks", None))
+        if query.tasks:
+            caller.require_every("read", [("tasks", task) for task in query.tasks], type_level)
+        else:
+            caller.require("read", *type_level)
+        if not project:
             query.env_slugs = None  # filter[env] only matters on the project route
         page = await data.list_runs(caller.env, query)
         pagination = {}
@@ -74,6 +83,7 @@ def routes(services: Services) -> list[Route]:
             body = schemas.validate(schemas.ResetIdempotencyBody, raw)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
+        caller.require("write", ("runs", None))  # type-level: no run-scoped token resets keys
         key = request.path_params["key"]
         await data.reset_idempotency_key(caller.env, key, body.taskIdentifier)
         return http.json_response({"id": key})

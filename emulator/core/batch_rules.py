@@ -21,6 +21,7 @@ from .records import (
 MAX_RUN_COUNT = limits.MAX_RUN_COUNT
 MAX_LINE_BYTES = limits.BODY_LIMIT
 _SNIFF_INDEX = re.compile(rb'"index"\s*:\s*(\d+)')
+_BLANK = re.compile(rb"[ \t\r\n]+")
 _SNIFF_TASK = re.compile(rb'"task"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
@@ -54,6 +55,15 @@ async def ndjson_lines(chunks: AsyncIterator[bytes], max_line: int = MAX_LINE_BY
     async for chunk in chunks:
         start = 0
         while True:
+            if not buffer:
+                # Blank lines cost nothing: jump over them at C speed (a body of 20 MB of
+                # newlines would otherwise be 20 million turns of this loop).
+                blank = _BLANK.match(chunk, start)
+                if blank is not None:
+                    end = chunk.rfind(b"\n", start, blank.end()) + 1
+                    if end > start:
+                        line_no += chunk.count(b"\n", start, end)
+                        start = end
             newline = chunk.find(b"\n", start)
             piece = chunk[start:] if newline < 0 else chunk[start:newline]
             if len(buffer) + len(piece) > max_line + 1:

@@ -33,10 +33,18 @@ class Config:
     #: A repeated batch ``idempotencyKey``: ``cached`` answers 200 ``isCached:true`` (what the
     #: server intends), ``reject`` the production snapshot's 422.
     batch_idempotency: str = "cached"
-    #: Base URL the emulator is reachable at (used in presigned packet URLs).
+    #: Base URL the emulator is reachable at: presigned packet URLs point here, and when
+    #: served, its host is one the emulator answers for.
     base_url: str = "http://127.0.0.1:3030"
     #: The secret key of the development environment ``trigger dev`` works in (what
     #: ``GET /api/v1/projects/{ref}/dev`` hands the CLI); None: the first ``keys`` entry.
     worker_key: str | None = None
     #: Environment variables every dev-worker task gets (beside the env-var API's).
     env_vars: dict[str, str] = field(default_factory=dict)
+    #: Host names a served emulator answers for besides localhost, loopback addresses and
+    #: the base URL's host (DNS-rebinding guard): ``"dev.example"``, ``".example"`` for a
+    #: domain and its subdomains, ``"*"`` for any host (turns the guard off).
+    allowed_hosts: list[str] = field(default_factory=list)
+    #: Seconds a served request may leave its body unsent before it is answered 408 and the
+    #: connection closed (a Content-Length larger than the body would hang it for good).
+    body_timeout_s: float = 10.0

@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import storable
+
 #: API names a rule may use instead of a method and path pattern.
 APIS: dict[str, tuple[str, str]] = {
     "trigger": ("POST", "/api/v1/tasks/*/trigger"),
@@ -44,6 +46,9 @@ DEFAULT_MESSAGES = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+#: RFC 9110 field names (tokens) and values (visible Latin-1, spaces and tabs inside).
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_FIELD_VALUE = re.compile(r"^(?:[\x21-\x7e\x80-\xff](?:[\x20\x09\x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?\Z")
 _TASK_IN_PATH = re.compile(r"^/api/v1/tasks/(.+)/(?:trigger|batch)$")
 _ids = itertools.count(1)
 
@@ -151,6 +156,20 @@ def build(spec: dict[str, Any]) -> Fault:
     headers = spec.get("headers") or {}
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
         raise FaultError("headers must map strings to strings")
+    for name, value in headers.items():
+        if not _TOKEN.match(name):
+            raise FaultError(f"header name {name!r} is not a valid HTTP header name")
+        if not _FIELD_VALUE.match(value):
+            raise FaultError(f"header {name!r} has a value that is not a valid HTTP header value (CR, LF, NUL or non-Latin-1)")
+    content_type = spec.get("content_type")
+    if content_type is not None and not _FIELD_VALUE.match(content_type):
+        raise FaultError("content_type is not a valid HTTP header value")
+    for name in ("method", "path", "task"):
+        if isinstance(spec.get(name), str) and storable.has_surrogate(spec[name]):
+            raise FaultError(f"{name} contains an unpaired UTF-16 surrogate")
+    body = spec.get("body")
+    if isinstance(body, str) and storable.has_surrogate(body) and content_type and "json" not in content_type:
+        raise FaultError("a text body cannot contain an unpaired UTF-16 surrogate")
     spec["headers"] = headers
     return Fault(id=f"fault_{next(_ids)}", **spec)
 

@@ -6,6 +6,7 @@ helpers are derived from them (runs.md §2.3), so upstream quirks fall out natur
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,12 @@ class Environment:
     @property
     def slug(self) -> str:
         return ENV_SLUGS[self.type] if self.branch is None else self.branch
+
+    @property
+    def key_fingerprint(self) -> str:
+        """What pages may show of the secret key: its type prefix and a short SHA-256."""
+        prefix = self.api_key[: self.api_key.find("_", 3) + 1] if self.api_key.startswith("tr_") else ""
+        return f"{prefix}…{hashlib.sha256(self.api_key.encode()).hexdigest()[:8]}"
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from pydantic import ValidationError
 
@@ -142,7 +142,11 @@ class BatchService:
         )
 
     # -- phase 2 --------------------------------------------------------------------------
-    async def stream_items(self, env: Environment, batch_id: str, chunks: AsyncIterator[bytes]) -> StreamResult:
+    async def stream_items(
+        self, env: Environment, batch_id: str, chunks: AsyncIterator[bytes], *, may_item: Callable[[str], bool] | None = None
+    ) -> StreamResult:
+        """Store the streamed items; ``may_item(task)`` (a public token without write on the
+        batch) must allow each item's task, and such a caller must send at least one item."""
         if batch_id.count("_") != 1 or not all(batch_id.split("_")):
             raise ApiError(422, f"Invalid batchFriendlyId: {batch_id}")
         batch = await self.engine.db.run(lambda tx: tx.batch(env.id, batch_id), read=True)
@@ -165,19 +169,31 @@ class BatchService:
             deduplicated += len(pending) - added
             pending.clear()
 
+        seen = 0
         try:
             async for line_no, line in batch_rules.ndjson_lines(chunks):
-                pending.append(self._ingest(batch, line_no, line))
+                seen += 1
+                if seen > batch.run_count:  # bounds one request's work (the SDK sends each item once)
+                    raise ApiError(
+                        422, f"Too many items in one request: batch {batch.id} has {batch.run_count} runs"
+                    )
+                pending.append(self._ingest(batch, line_no, line, may_item))
                 if len(pending) >= _FLUSH_EVERY:
                     await flush()
         finally:
             await flush()  # items accepted before an error stay enqueued
+        if may_item is not None and not seen:
+            raise ApiError(403, "Unauthorized")
         return await self._seal_if_complete(env, batch.id, accepted, deduplicated)
 
-    def _ingest(self, batch: Batch, line_no: int, line: bytes | batch_rules.Oversized) -> tuple[int, str]:
+    def _ingest(
+        self, batch: Batch, line_no: int, line: bytes | batch_rules.Oversized, may_item: Callable[[str], bool] | None
+    ) -> tuple[int, str]:
         if isinstance(line, batch_rules.Oversized):
             if line.index is None:
                 raise ApiError(422, "Invalid item at index unknown index: the line is too large to read")
+            if may_item is not None and not may_item(line.task):
+                raise ApiError(403, "Unauthorized")
             self._check_index(batch, line.index)
             marker = {"__oversized__": line.size, "index": line.index, "task": line.task}
             return line.index, json.dumps(marker)
@@ -193,6 +209,8 @@ class BatchService:
             index = data.get("index") if isinstance(data, dict) else None
             where = index if isinstance(index, int) and not isinstance(index, bool) and index >= 0 else "unknown index"
             raise ApiError(422, f"Invalid item at index {where}: {validation_message(exc)}") from None
+        if may_item is not None and not may_item(item.task):
+            raise ApiError(403, "Unauthorized")
         self._check_index(batch, item.index)
         try:
             storable.check(item.task, "task")

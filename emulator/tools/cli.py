@@ -30,6 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
         request_idempotency=args.request_idempotency == "on",
         batch_idempotency=args.batch_idempotency,
     )
+    config.allowed_hosts = list(args.allowed_host or [])
     config.api_rate_limit = parse_rate_limit(args.rate_limit, config.api_rate_limit)
     config.batch_rate_limit = parse_rate_limit(args.batch_rate_limit, config.batch_rate_limit, "batch")
     from ..store.workers import stored_worker_key
@@ -37,6 +38,10 @@ def _serve(args: argparse.Namespace) -> int:
     key = keys[0] if keys else os.environ.get("TRIGGER_SECRET_KEY") or stored_worker_key(args.db) or ids.random_key("tr_dev_")
     if not key.startswith("tr_"):
         key = ids.random_key("tr_dev_")
+    problem = _database_problem(config)
+    if problem is not None:
+        print(f"trigger-emulator: {problem}", file=sys.stderr, flush=True)
+        return 1
     if key.startswith("tr_dev_"):
         config.worker_key = key  # the environment `trigger dev` works in
     from ..api.socket import asgi
@@ -52,6 +57,26 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  export TRIGGER_ACCESS_TOKEN={ACCESS_TOKEN}   # for `npx trigger.dev dev`", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
     return 0
+
+
+def _database_problem(config: Config) -> str | None:
+    """Why the database cannot be used (a read-only or unreachable file), checked before
+    the port is bound, so a bad ``--db`` fails at once instead of after startup."""
+    import asyncio
+
+    from ..service import Engine
+    from ..store import StorageError
+
+    async def probe() -> None:
+        engine = Engine(config)
+        await engine.open()
+        await engine.close()
+
+    try:
+        asyncio.run(probe())
+    except StorageError as exc:
+        return str(exc)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="replay retried requests (off: production's current no-op)")
     serve.add_argument("--batch-idempotency", default="cached", choices=["cached", "reject"],
                        help="a repeated batch idempotencyKey: 200 isCached (cached) or production's 422 (reject)")
+    serve.add_argument("--allowed-host", action="append", metavar="NAME",
+                       help="also answer requests for this Host (repeatable; '.example.com' adds subdomains, "
+                            "'*' any host). localhost, loopback addresses and --host are always allowed")
     serve.add_argument("--log-level", default="warning")
     check = sub.add_parser("check-sdk", help="run the official SDK's scenarios against a base URL")
     check.add_argument("--base-url", default=os.environ.get("TRIGGER_API_URL"), help="default: $TRIGGER_API_URL")
