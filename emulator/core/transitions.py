@@ -155,11 +155,12 @@ def built_in_error(error: str | dict[str, Any]) -> dict[str, Any]:
     """A stored ``BUILT_IN_ERROR`` from a message or ``{"message", "name"?, "stackTrace"?}``."""
     if isinstance(error, str):
         error = {"message": error}
+    # ``sanitizeError`` drops NULs, which Postgres cannot store.
     return {
         "type": "BUILT_IN_ERROR",
-        "name": str(error.get("name", "Error")),
-        "message": str(error.get("message", "")),
-        "stackTrace": str(error.get("stackTrace", "")),
+        "name": str(error.get("name", "Error")).replace("\x00", ""),
+        "message": str(error.get("message", "")).replace("\x00", ""),
+        "stackTrace": str(error.get("stackTrace", "")).replace("\x00", ""),
     }
 
 
