@@ -37,7 +37,7 @@ class _Server:
         self.url, self.key, self.process, self.db = url, key, process, db
 
 
-def start_server(db_path, port=None, key="tr_dev_contractSuiteKey0000001"):
+def start_server(db_path, port=None, key="tr_dev_contractSuiteKey0000001", extra=()):
     """``trigger-emulator serve`` in a subprocess; returns once /healthz answers."""
     import socket
     import subprocess
@@ -51,7 +51,7 @@ def start_server(db_path, port=None, key="tr_dev_contractSuiteKey0000001"):
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "trigger_emulator", "serve", "--port", str(port), "--db", str(db_path), "--key", key],
+        [sys.executable, "-m", "trigger_emulator", "serve", "--port", str(port), "--db", str(db_path), "--key", key, *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
