@@ -68,7 +68,7 @@ def looks_like_jwt(token: str) -> bool:
 def unverified_subject(token: str) -> dict | None:
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, RecursionError):  # a hostile token: malformed or absurdly nested
         return None
     return claims if isinstance(claims, dict) else None
 
@@ -86,7 +86,7 @@ def verify(token: str, secret_key: str, now_s: int) -> dict | None:
                 issuer=ISSUER,
                 options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
             )
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, RecursionError):  # a hostile token: malformed or absurdly nested
         return None
     exp = claims.get("exp")
     if isinstance(exp, (int, float)) and exp < now_s:
