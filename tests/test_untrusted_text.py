@@ -59,6 +59,14 @@ def test_a_surrogate_in_a_raw_text_option_is_refused_and_nothing_is_poisoned(api
     assert len(api.get("/api/v1/runs").json()["data"]) == 1
 
 
+def test_options_production_only_parses_or_sanitizes_take_a_surrogate(emu, api):
+    r = raw(api, "POST", URL, '{"options": {"queue": {"name": "q%s"}, "delay": "1h%s", "idempotencyKeyTTL": "1d%s"}}' % ((SURROGATE,) * 3))
+    assert r.status_code == 200, r.text
+    run = emu.run(r.json()["id"])
+    assert run.queue == "q" and run.status == "QUEUED"  # the queue name is sanitized, the bad delay ignored
+    assert_readable(api, [run.id])
+
+
 def test_a_surrogate_in_a_raw_string_payload_is_refused(api, good_run):
     r = raw(api, "POST", URL, '{"payload": "{\\"json\\": \\"x%s\\"}", "options": {"payloadType": "application/super+json"}}' % SURROGATE)
     assert (r.status_code, r.json()) == (422, {"error": f"payload {UNSTORABLE}"})

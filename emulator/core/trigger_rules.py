@@ -26,6 +26,8 @@ from .schemas import Debounce, TriggerBody, TriggerOptions
 METADATA_LIMIT = 262_144
 _QUEUE_CHARS = re.compile(r"[^a-zA-Z0-9_\-/]")
 _INT4_MAX = 2_147_483_647
+#: Options production only parses (a bad one is ignored or reported) or sanitizes before storing.
+_PARSED_ONLY = ("delay", "idempotencyKeyTTL", "debounce.delay", "debounce.maxDelay", "queue.name")
 _DURATION_FORMATS = (
     "Supported formats: {number}s, {number}m, {number}h or {number}hr, {number}d, {number}w, "
     'optionally combined (for example "2h30m").'
@@ -65,9 +67,11 @@ def check_storable(body: TriggerBody, *, batch_item: bool = False, where: str = 
     payload_type = options.payloadType or packets.JSON
     if isinstance(body.payload, str) and (batch_item or payload_type != packets.JSON):
         storable.check(body.payload, f"{prefix}payload")  # kept verbatim, not as JSON
-    skip = ("metadata",) if options.metadataType in (None, packets.JSON) or not isinstance(options.metadata, str) else ()
+    skip = _PARSED_ONLY
+    if options.metadataType in (None, packets.JSON) or not isinstance(options.metadata, str):
+        skip += ("metadata",)  # stored as JSON.stringify writes it: lossless
     dumped = options.model_dump(exclude_unset=True, exclude={"metadata"})
-    if "metadata" in options.model_fields_set and not skip:
+    if "metadata" in options.model_fields_set and "metadata" not in skip:
         dumped["metadata"] = options.metadata
     storable.check_all(dumped, f"{prefix}options", skip=skip, nul_stripped=storable.NUL_STRIPPED)
     if options.idempotencyKeyOptions is not None:

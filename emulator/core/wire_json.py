@@ -100,19 +100,26 @@ def js_number(value: Any) -> str:
     return stringify(value)
 
 
+def _dumps(value: Any) -> str:
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(value), separators=(",", ":"), ensure_ascii=False)
+
+
 def stringify(value: Any) -> str:
     """``JSON.stringify(value)``: compact, non-ASCII kept, lone surrogates escaped, so the
     text is always valid UTF-8 and ``parse_json`` gives ``value`` back."""
-    try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except ValueError:
-        text = json.dumps(_finite(value), separators=(",", ":"), ensure_ascii=False)
-    return escape_surrogates(text)
+    return escape_surrogates(_dumps(value))
 
 
 def encode(value: Any) -> bytes:
-    """``stringify`` as UTF-8 bytes: every JSON answer's body."""
-    return stringify(value).encode("utf-8")
+    """``stringify`` as UTF-8 bytes: every JSON answer's body (encoded once)."""
+    text = _dumps(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(_escape, text).encode("utf-8")
 
 
 def copy(value: Any) -> Any:
