@@ -177,8 +177,8 @@ def test_the_sdk_scenarios_catch_a_broken_answer(monkeypatch, tamper, expected):
 
     real = presenters.retrieve
 
-    def broken(found, base_url):
-        body = real(found, base_url)
+    def broken(found, base_url, signer):
+        body = real(found, base_url, signer)
         tamper(body)
         return body
 
