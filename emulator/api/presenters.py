@@ -70,6 +70,13 @@ def related_run(run: Run) -> dict[str, Any]:
     return out
 
 
+def base_url(request, configured: str) -> str:
+    """The address the caller reached us on (what the dev worker's CLI is told). Served, the
+    Host has passed the site guard's allow-list; packet URLs never use it (``_packet_url``)."""
+    host = request.headers.get("host")
+    return f"{request.scope.get('scheme', 'http')}://{host}" if host else configured
+
+
 def _packet_url(base: str, run: Run, data: str | None, signer: UrlSigner) -> str:
     """A presigned GET URL at the server's own base URL (never the request's Host)."""
     return signer.url(base, "GET", run.env_id, data or "", real_time_s())

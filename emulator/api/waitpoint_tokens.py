@@ -89,7 +89,7 @@ def routes(services: Services) -> list[Route]:
             return http.action_route_verbs(request)
         caller = await http.authenticate(request, engine)
         token_id = request.path_params["token"]
-        caller.require("write", "waitpoints", token_id)
+        caller.require("write", ("waitpoints", token_id))
         body = await http.json_body(request, 3_145_728)
         if not isinstance(body, dict):
             raise ApiError(400, "Validation error: Expected object")
