@@ -137,3 +137,13 @@ def test_dashboard_forms_with_json_nested_10000_deep_answer_with_a_message(api, 
     r = api.post("/test", data={"csrf_token": token, "task": "t", "payload": "{}", "options": deep})
     assert r.status_code == 400
     readable(api, [run_id])
+
+
+@pytest.mark.parametrize("body", [{"timeout": 1e306}, {"timeout": 2**70}, {"timeout": -1e306},
+                                  {"idempotencyKey": "k", "idempotencyKeyTTL": "99999999999999999d"}])
+def test_waitpoint_timeouts_and_key_ttls_past_every_range(emu, api, body):
+    r = api.post("/api/v1/waitpoints/tokens", json=body)
+    assert r.status_code == 200, r.text
+    assert api.get(f"/api/v1/waitpoints/tokens/{r.json()['id']}").status_code == 200
+    emu.advance(days=365)
+    assert api.get(f"/api/v1/waitpoints/tokens/{r.json()['id']}").status_code == 200

@@ -19,7 +19,7 @@ from trigger_emulator import Config, LocalEmulator
 from trigger_emulator.core import tokens
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
-EXAMPLES = 30  # per route family; 13 families, several requests each: well over 300 requests
+EXAMPLES = 30  # per route family; 15 families, several requests each: well over 300 requests
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 # -- strategies ---------------------------------------------------------------------------
@@ -322,8 +322,47 @@ def test_forged_tokens(world, scopes, sub, extra):
         call(world, method, path, body, {**JSON, **auth}, authorized=False)
 
 
+@SETTINGS
+@given(body=st.one_of(anything, st.fixed_dictionaries({}, optional={
+    "timeout": anything, "idempotencyKey": st.one_of(text, anything), "idempotencyKeyTTL": st.one_of(text, anything),
+    "tags": st.one_of(text, st.lists(text, max_size=12), anything)})), data=anything, token_id=path_part)
+def test_waitpoint_tokens(world, body, data, token_id):
+    r = call(world, "POST", "/api/v1/waitpoints/tokens", encode(body), JSON)
+    made = r.json()["id"] if r.status_code == 200 else token_id
+    for target in (made, token_id):
+        call(world, "GET", f"/api/v1/waitpoints/tokens/{target}")
+        call(world, "POST", f"/api/v1/waitpoints/tokens/{target}/complete", encode({"data": data}), JSON)
+        call(world, "POST", f"/api/v1/waitpoints/tokens/{target}/complete", encode(data), JSON)
+    if r.status_code == 200:
+        auth = {"Authorization": f"Bearer {r.headers['x-trigger-jwt']}"}
+        call(world, "POST", f"/api/v1/waitpoints/tokens/{made}/complete", encode({"data": data}), {**JSON, **auth}, authorized=False)
+
+
+@SETTINGS
+@given(body=anything, worker=st.fixed_dictionaries({}, optional={
+    "localOnly": anything, "metadata": anything, "supportsLazyAttempts": anything, "engine": anything}),
+       run=st.one_of(st.sampled_from(["queued", "delayed"]), path_part), snapshot=path_part)
+def test_dev_worker_and_telemetry_routes(world, body, worker, run, snapshot):
+    run_id = world["ids"].get(run, run)
+    pat = {"Authorization": "Bearer tr_pat_emulatorlocal0000000000000000000000"}
+    for path in ("/api/v2/whoami", "/api/v1/projects/proj_x/dev", "/api/v1/projects/proj_x/envvars"):
+        call(world, "GET", path, headers=pat, authorized=False)
+        call(world, "GET", path)
+    call(world, "POST", "/api/v1/projects/proj_x/background-workers", encode(worker), JSON)
+    call(world, "POST", "/api/v1/projects/proj_x/background-workers", encode(body), JSON)
+    for path in ("/engine/v1/dev/dequeue", "/engine/v1/dev/disconnect", "/engine/v1/dev/logs/debug" if False else
+                 f"/engine/v1/dev/runs/{run_id}/logs/debug", f"/engine/v1/runs/{run_id}/wait/duration",
+                 f"/engine/v1/runs/{run_id}/waitpoints/tokens/{snapshot}/wait",
+                 f"/engine/v1/dev/runs/{run_id}/snapshots/{snapshot}/attempts/start",
+                 f"/engine/v1/dev/runs/{run_id}/snapshots/{snapshot}/attempts/complete",
+                 f"/engine/v1/dev/runs/{run_id}/snapshots/{snapshot}/heartbeat", "/otel/v1/traces", "/otel/v1/logs"):
+        call(world, "POST", path, encode(body), JSON)
+    call(world, "GET", f"/engine/v1/dev/runs/{run_id}/snapshots/latest")
+    call(world, "GET", "/engine/v1/dev/config")
+
+
 def test_every_run_made_before_the_barrage_is_still_readable(world):
     still_readable(world)
-    if len(world["families"]) == 13:  # every family ran in this process (not split by xdist)
+    if len(world["families"]) == 15:  # every family ran in this process (not split by xdist)
         assert world["sent"] >= 300, world["sent"]
     print(f"{world['sent']} hostile requests from {len(world['families'])} route families")

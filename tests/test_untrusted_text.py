@@ -213,3 +213,17 @@ def test_the_test_form_refuses_a_surrogate_tag_and_renders(api):
     r = api.post("/test", data={"csrf_token": token, "task": "t", "payload": "{}",
                                 "options": '{"tags": ["x%s"]}' % SURROGATE})
     assert r.status_code == 400 and UNSTORABLE in r.text
+
+
+def test_waitpoint_tokens_refuse_raw_text_they_cannot_store(api):
+    for body, field in (('{"tags": ["x%s"]}', "tags[0]"), ('{"idempotencyKey": "k%s"}', "idempotencyKey"),
+                        ('{"tags": "a\\u0000"}', "tags[0]")):
+        r = raw(api, "POST", "/api/v1/waitpoints/tokens", body.replace("%s", SURROGATE))
+        assert r.status_code == 422 and r.json()["error"].startswith(f"{field} contains"), r.text
+    token = api.post("/api/v1/waitpoints/tokens", json={}).json()["id"]
+    r = raw(api, "POST", f"/api/v1/waitpoints/tokens/{token}/complete", '{"data": "x%s"}' % SURROGATE)
+    assert (r.status_code, r.json()) == (422, {"error": f"data {UNSTORABLE}"})
+    r = raw(api, "POST", f"/api/v1/waitpoints/tokens/{token}/complete", '{"data": {"s": "x%s"}}' % SURROGATE)
+    assert r.status_code == 200  # JSON data is kept losslessly
+    shown = api.get(f"/api/v1/waitpoints/tokens/{token}")
+    assert shown.status_code == 200 and SURROGATE.encode() in shown.content

@@ -19,6 +19,8 @@ from ..service import Services
 from . import http, presenters
 
 _KEY_TTL = re.compile(r"^(\d+)([smhd])$")
+#: A key TTL can reach no further than JavaScript's last Date from now (what can be stored).
+_LONGEST_MS = 4_320_000_000_000_000
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
@@ -56,7 +58,8 @@ def routes(services: Services) -> list[Route]:
         timeout = body.get("timeout")
         timeout_at = None
         if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-            timeout_at = wall_to_emulator(int(timeout), wall, now)
+            date = parse_date_ms(timeout)  # None past JavaScript's Date range: no timeout
+            timeout_at = wall_to_emulator(date, wall, now) if date is not None else None
         elif isinstance(timeout, str):
             date = parse_date_ms(timeout)
             if date is not None:
@@ -68,7 +71,7 @@ def routes(services: Services) -> list[Route]:
             raise ApiError(400, 'Validation error: Expected string, received number at "idempotencyKey"')
         ttl = body.get("idempotencyKeyTTL")
         match = _KEY_TTL.match(ttl) if isinstance(ttl, str) else None
-        key_ttl = int(match.group(1)) * _UNIT_MS[match.group(2)] if match else None
+        key_ttl = min(int(match.group(1)) * _UNIT_MS[match.group(2)], _LONGEST_MS) if match else None
         tags = body.get("tags")
         tags = [tags] if isinstance(tags, str) else [str(t) for t in tags] if isinstance(tags, list) else []
         if len(tags) > 10:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from ..core import packets
+from ..core import packets, storable
 from ..core import waitpoints as wps
 from ..core.errors import ApiError, NotFound
 from ..core.records import Environment
@@ -31,6 +31,9 @@ class WaitpointTokenService:
     @unit
     def create(self, tx: Tx, now: int, env: Environment, *, timeout_at: int | None = None, idempotency_key: str | None = None,
                key_ttl_ms: int | None = None, tags: list[str] | None = None) -> tuple[Waitpoint, bool]:
+        storable.check(idempotency_key, "idempotencyKey")  # raw text columns upstream: 422, not 500
+        for index, tag in enumerate(tags or []):
+            storable.check(tag, f"tags[{index}]")
         if idempotency_key is not None:
             existing = tx.waitpoint_by_idempotency_key(env.id, idempotency_key)
             if existing is not None:
@@ -60,6 +63,7 @@ class WaitpointTokenService:
         if not has_data:
             output, output_type = None, None
         elif isinstance(data, str):
+            storable.check(data, "data")  # kept as raw text, as upstream's stringifyIO does
             output, output_type = data, packets.TEXT
         else:
             output, output_type = packets.js_stringify({"json": data}), packets.SUPERJSON
