@@ -35,3 +35,9 @@ class Config:
     batch_idempotency: str = "cached"
     #: Base URL the emulator is reachable at (used in presigned packet URLs).
     base_url: str = "http://127.0.0.1:3030"
+    #: How long a live realtime request (``/realtime/v1/...&live=true``) is held when nothing
+    #: changes, in seconds (Electric's ~20 s). State changes answer it at once.
+    realtime_poll_timeout: float = 20.0
+    #: A realtime stream read (SSE) ends after this many seconds without data, unless the
+    #: request sends ``Timeout-Seconds`` (production's inactivity timeout).
+    realtime_stream_timeout: float = 60.0

@@ -211,8 +211,10 @@ class LocalEmulator:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         bound_port = sock.getsockname()[1]
+        from ..api.server import Server
+
         config = uvicorn.Config(self.app, lifespan="off", log_level="warning", access_log=False)
-        self._server = uvicorn.Server(config)
+        self._server = Server(config)
 
         async def boot() -> None:
             self._server_task = asyncio.ensure_future(self._server.serve(sockets=[sock]))

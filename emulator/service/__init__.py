@@ -7,10 +7,13 @@ from ..core.clock import Clock
 from ..core.config import Config
 from .batches import BatchService
 from .engine import Engine
+from .realtime import RealtimeService
 from .run_data import RunDataService
 from .runs import Retrieved, RunService
+from .streams import StreamService
 
-__all__ = ["BatchService", "Engine", "Retrieved", "RunDataService", "RunService", "Services"]
+__all__ = ["BatchService", "Engine", "RealtimeService", "Retrieved", "RunDataService", "RunService", "Services",
+           "StreamService"]
 
 
 class Services:
@@ -21,6 +24,8 @@ class Services:
         self.runs = RunService(self.engine)
         self.run_data = RunDataService(self.engine)
         self.batches = BatchService(self.engine, self.runs)
+        self.realtime = RealtimeService(self.engine)
+        self.streams = StreamService(self.engine)
 
     @property
     def config(self) -> Config:

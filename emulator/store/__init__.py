@@ -10,17 +10,20 @@ from .batches import BatchesTx
 from .database import Database, Duplicate, StorageError
 from .environments import EnvironmentsTx
 from .objects import ObjectsTx
+from .realtime import RealtimeTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
 from .runs import RunsTx
+from .streams import StreamRecord, StreamsTx
 
-__all__ = ["Database", "Duplicate", "StorageError", "Tx"]
+__all__ = ["Database", "Duplicate", "StorageError", "StreamRecord", "Tx"]
 
 
-class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx):
+class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, RealtimeTx, StreamsTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
-        for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys"):
+        for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys",
+                      "stream_records"):
             self._write(f"DELETE FROM {table}")
         self._store.due_floor = None
