@@ -9,7 +9,7 @@ import re
 from typing import Any, AsyncIterator
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ..core import tokens
@@ -73,14 +73,12 @@ def _check_target(target: str) -> None:
         raise ApiError(400, "Params Error", body={"error": "Params Error", "details": [detail]})
 
 
-class EventStream(Response):
+class EventStream(StreamingResponse):
     """A ``text/event-stream`` answer fed by ``events(gone)``; ``gone`` finishes when the
     client closes the connection."""
 
-    media_type = "text/event-stream"
-
     def __init__(self, events: Any, headers: dict[str, str]) -> None:
-        super().__init__(None, 200, headers)
+        super().__init__((), 200, headers, media_type="text/event-stream")
         self.events = events
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:

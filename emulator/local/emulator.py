@@ -32,6 +32,7 @@ from ..service import Services
 from . import assertions, handlers
 from .intercept import Interceptor
 from .loop import LoopThread, asgi_call
+from .streams import StreamWriting
 
 T = TypeVar("T")
 
@@ -39,7 +40,7 @@ DEFAULT_HOST = "https://api.trigger.dev"
 COMPAT_MODES = ("production", "docs")
 
 
-class LocalEmulator:
+class LocalEmulator(StreamWriting):
     """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
     def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
