@@ -174,8 +174,13 @@ def routes(services: Services) -> list[Route]:
         feed = feeds.Feed(caller.env.id, batch_id=batch.id)
         return await answer(request, feed, lambda: f"batch_{batch.id}_{unique()}")
 
+    async def waiting(request: Request) -> Response:
+        """How many live polls and stream reads are held open right now."""
+        return http.json_response({"waiting": len(engine.notifier)})
+
     methods = ["GET", "OPTIONS"]
     return [
+        Route("/__emulator/realtime", waiting, methods=["GET"]),
         Route("/realtime/v1/runs/{run_id}", cors_route(run_feed), methods=methods),
         Route("/realtime/v1/runs", cors_route(tag_feed), methods=methods),
         Route("/realtime/v1/batches/{batch_id}", cors_route(batch_feed), methods=methods),

@@ -31,6 +31,16 @@ class Feed:
     def single(self) -> bool:
         return self.run_id is not None
 
+    def holds(self, run: Run) -> bool:
+        """Does this feed contain ``run`` (as it is now)?"""
+        return (
+            run.env_id == self.env_id
+            and (self.run_id is None or run.id == self.run_id)
+            and (self.batch_id is None or run.batch_id == self.batch_id)
+            and all(tag in run.tags for tag in self.tags)
+            and (self.created_after is None or run.created_at > self.created_after)
+        )
+
     def wake_keys(self) -> list[Hashable]:
         """Every run this feed can hold publishes at least one of these keys."""
         if self.run_id is not None:

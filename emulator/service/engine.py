@@ -64,11 +64,11 @@ class Engine:
         raise ApiError(503, "The emulator's database is busy, please try again.")
 
     def publish(self, tx: Tx) -> None:
-        """Wake the realtime waiters on what a committed unit changed (on the event loop:
-        ``unit`` awaited the database, so this runs on the loop thread)."""
-        keys = [key for run in tx.changed_runs.values() for key in feeds.run_keys(run)]
-        keys += [feeds.stream_key(run_id, stream) for run_id, stream in tx.changed_streams]
-        self.notifier.publish(keys)
+        """Wake the realtime waiters on what a committed unit changed, handing them the runs as
+        written (on the event loop: ``unit`` awaited the database, so this is the loop thread)."""
+        items = [(key, run, run.id) for run in tx.changed_runs.values() for key in feeds.run_keys(run)]
+        items += [(feeds.stream_key(run_id, stream), None, None) for run_id, stream in tx.changed_streams]
+        self.notifier.publish(items)
 
     @staticmethod
     def apply_due(tx: Tx, now: int) -> int:

@@ -6,7 +6,7 @@ change, its timeout, its client leaving, a reset or shutdown."""
 from __future__ import annotations
 
 import asyncio
-from typing import Hashable, Iterable
+from typing import Any, Hashable, Iterable
 
 CHANGE = "change"
 TIMEOUT = "timeout"
@@ -25,6 +25,8 @@ class Watch:
         self._loop = asyncio.get_running_loop()
         self._future: asyncio.Future[None] = self._loop.create_future()
         self.ended = notifier.closed
+        #: What the changes that woke this watch carried (the runs as committed), by id.
+        self._delivered: dict[Hashable, Any] = {}
 
     def __enter__(self) -> "Watch":
         return self
@@ -35,10 +37,17 @@ class Watch:
     def close(self) -> None:
         self._notifier._forget(self)
 
-    def wake(self, end: bool = False) -> None:
-        """Called by the notifier, from any thread."""
+    def take(self) -> list[Any]:
+        """The items delivered since the last ``take`` (each id once, the latest)."""
+        items, self._delivered = list(self._delivered.values()), {}
+        return items
+
+    def wake(self, end: bool = False, item: Any = None, item_id: Hashable = None) -> None:
+        """Called by the notifier (on the loop thread, or from another thread)."""
         if end:
             self.ended = True
+        if item is not None:
+            self._delivered[item_id] = item
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -95,13 +104,12 @@ class Notifier:
                 if not holders:
                     del self._watches[key]
 
-    def publish(self, keys: Iterable[Hashable]) -> None:
-        woken: set[Watch] = set()
-        for key in keys:
+    def publish(self, items: Iterable[tuple[Hashable, Any, Hashable]]) -> None:
+        """Wake the watches of each ``(key, item, item_id)``, handing them ``item`` (None for
+        a bare wake-up)."""
+        for key, item, item_id in items:
             for watch in self._watches.get(key, ()):
-                if watch not in woken:
-                    woken.add(watch)
-                    watch.wake()
+                watch.wake(item=item, item_id=item_id)
 
     def end_all(self) -> None:
         """Wake and end every current waiter (a reset: what they watched is gone)."""

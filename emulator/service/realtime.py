@@ -61,6 +61,20 @@ class RealtimeService:
         inserted = set() if feed.single else {run.id for run in runs if run.created_version > after}
         return Rows(runs, max((run.version for run in runs), default=after), inserted)
 
+    @staticmethod
+    def _delivered(feed: Feed, after: int, runs: list[Run]) -> Rows | None:
+        """The feed's answer from the runs a wake-up delivered (as committed), without a
+        database round trip: None when none of them belongs to the feed; empty rows when one
+        does but lacks what only the database has (``number`` of a bulk-inserted run)."""
+        held = sorted((run for run in runs if run.version > after and feed.holds(run)),
+                      key=lambda run: (run.created_at, run.id))
+        if not held:
+            return None
+        if any(run.seq is None for run in held):
+            return Rows([], after)
+        inserted = set() if feed.single else {run.id for run in held if run.created_version > after}
+        return Rows(held, max(run.version for run in held), inserted)
+
     async def live(self, feed: Feed, after: int, timeout: float, gone: asyncio.Future | None = None) -> Rows:
         """Hold until the feed changes after ``after`` (then answer with the changes), or until
         ``timeout`` seconds pass, the client is ``gone``, or a reset or shutdown ends it."""
@@ -73,6 +87,14 @@ class RealtimeService:
                     return rows
                 outcome = await watch.wait(deadline - loop.time(), gone)
                 if outcome == notifier.CHANGE:
+                    rows = self._delivered(feed, after, watch.take())
+                    if rows is None:
+                        continue  # a wake-up for runs this feed does not hold: keep waiting
+                    if rows.runs:
+                        return rows
+                    after_rows = await self.changes(feed, after)
+                    if after_rows.runs or after_rows.stale:
+                        return after_rows
                     continue
                 if outcome == notifier.TIMEOUT:
                     # A last look covers writes this process was not told about (another
