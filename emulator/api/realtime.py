@@ -27,6 +27,8 @@ from . import http
 
 Handler = Callable[[Request], Awaitable[Response]]
 _LIST_HANDLE = re.compile(r"^runs_(\d{1,16})_")
+_HANDLE = re.compile(r"^[\x21-\x7e]{1,200}$")
+_OFFSET = re.compile(r"^\d{1,18}_\d{1,18}$")
 
 
 # -- shared by the realtime routes ----------------------------------------------------------
@@ -117,6 +119,8 @@ def routes(services: Services) -> list[Route]:
         query = request.query_params
         offset = query.get("offset", electric.INITIAL_OFFSET)
         handle = query.get("handle") or query.get("shape_id")
+        if handle is not None and not _HANDLE.match(handle):
+            handle = None  # not a handle this server could have made (it goes back in a header)
         skip = electric.skip_columns(query.get("skipColumns"), _realtime_claim(request))
         if offset == electric.INITIAL_OFFSET or not handle or query.get("live") != "true":
             rows = await realtime.snapshot(feed)
@@ -135,7 +139,10 @@ def routes(services: Services) -> list[Route]:
             return http.json_response([electric.MUST_REFETCH], 409, {
                 "electric-handle": fresh, "cache-control": "no-store",
                 "access-control-allow-origin": "*", "access-control-expose-headers": "*"})
-        offset_out = electric.encode_offset(rows.version, cursor) if rows.runs else offset
+        if rows.runs:
+            offset_out = electric.encode_offset(rows.version, cursor)
+        else:  # unchanged: the client's own offset back (in the form this server makes)
+            offset_out = offset if _OFFSET.match(offset) else electric.encode_offset(rows.version, 0)
         return http.json_response(body(rows, skip, snapshot=False), 200, headers(handle, offset_out, cursor=str(cursor)))
 
     def unique() -> str:
