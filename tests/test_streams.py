@@ -233,3 +233,46 @@ def test_shutdown_ends_open_long_polls_and_streams():
         assert poll.result(5).json() == [UP_TO_DATE]
         assert stream.result(5).status_code == 200
     api.close()
+
+
+def test_the_cli_server_ends_held_polls_when_it_stops(tmp_path):
+    import signal
+
+    from conftest import start_server, stop_server
+
+    server = start_server(tmp_path / "cli.sqlite3")
+    try:
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.key}"}, timeout=30) as api:
+            run_id, _ = trigger(api)
+            first = snapshot(api, f"/realtime/v1/runs/{run_id}")
+            with ThreadPoolExecutor(1) as pool:
+                poll = pool.submit(api.get, f"/realtime/v1/runs/{run_id}", params={
+                    "live": "true", "handle": first.headers["electric-handle"], "offset": first.headers["electric-offset"]})
+                while api.get("/__emulator/realtime").json()["waiting"] < 1:
+                    time.sleep(0.005)
+                started = time.monotonic()
+                stop_server(server, signal.SIGINT)
+                assert poll.result(10).json() == [UP_TO_DATE]
+                assert time.monotonic() - started < 10 and server.process.returncode is not None
+    finally:
+        if server.process.poll() is None:
+            stop_server(server)
+
+
+def test_an_older_database_file_is_migrated(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with LocalEmulator(Config(database=str(path))) as emu, emu.client() as api:
+        old_run, _ = trigger(api)
+        key = emu.secret_key
+    conn = sqlite3.connect(path)  # make it a file from before realtime: no realtime columns
+    conn.execute("DROP INDEX runs_env_version")
+    for column in ("realtime_streams", "version", "created_version"):
+        conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+    conn.commit()
+    conn.close()
+    with LocalEmulator(Config(database=str(path)), secret_key=key) as emu, emu.client() as api:
+        assert [m["value"]["friendlyId"] for m in rows(snapshot(api, "/realtime/v1/runs"))] == [old_run]
+        emu.stream(old_run, "ai", ["x"])
+        assert rows(snapshot(api, f"/realtime/v1/runs/{old_run}"))[0]["value"]["realtimeStreams"] == '{"ai"}'
