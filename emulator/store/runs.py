@@ -26,6 +26,7 @@ class RunsTx(TxBase):
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._note_due((run,))
+        self.changed_runs[run.id] = run
 
     def insert_runs(self, runs: list[Run]) -> None:
         """Many new runs in one round trip (their ``seq`` is not read back)."""
@@ -35,6 +36,7 @@ class RunsTx(TxBase):
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._note_due(runs)
+        self.changed_runs.update((run.id, run) for run in runs)
 
     def update_run(self, run: Run) -> None:
         columns = [c for c in RUN_COLUMNS if c != "id"]
@@ -44,9 +46,11 @@ class RunsTx(TxBase):
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._note_due((run,))
+        self.changed_runs[run.id] = run
 
     def _stamp(self, runs: Iterable[Run], created: bool = False) -> None:
-        """Give written runs this unit's change number and note them for realtime waiters."""
+        """Give runs about to be written this unit's change number (``changed_runs`` notes
+        them once written, for the realtime waiters woken after the commit)."""
         if self._version is None:
             row = self._one("UPDATE changes SET version = version + 1 WHERE id = 1 RETURNING version")
             self._version = row[0] if row is not None else 0
@@ -54,7 +58,6 @@ class RunsTx(TxBase):
             run.version = self._version
             if created:
                 run.created_version = self._version
-            self.changed_runs[run.id] = run
 
     def run(self, env_id: str, run_id: str) -> Run | None:
         row = self._one(SELECT_RUN + " WHERE id = ? AND env_id = ?", (run_id, env_id))
