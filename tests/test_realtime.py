@@ -416,3 +416,22 @@ def test_file_database_changes_wake_polls(tmp_path):
             emu.advance(timedelta(minutes=11))  # past the dev TTL: expired
             [message] = rows(pending.result(10))
         assert message["value"]["status"] == "EXPIRED" and message["value"]["expiredAt"] is not None
+
+
+def test_odd_input_never_gets_a_500():
+    with LocalEmulator(Config(realtime_poll_timeout=0, realtime_stream_timeout=0)) as emu, emu.client() as api:
+        run_id, _ = trigger(api)
+        many_tags = api.get("/realtime/v1/runs", params={"tags": ",".join(f"t{i}" for i in range(2000)), "offset": "-1"})
+        assert many_tags.status_code == 200 and many_tags.json() == [UP_TO_DATE]  # no run has 2,000 tags
+        odd = [
+            api.get(f"/realtime/v1/runs/{run_id}", params={"offset": "x_y", "handle": "\u0100", "live": "true"}),
+            api.get(f"/realtime/v1/runs/{run_id}", params={"offset": "9" * 40, "handle": "h", "live": "true"}),
+            api.get("/realtime/v1/runs", params={"offset": "1_1", "handle": "runs_9999999999999999_x", "live": "true"}),
+            api.get("/realtime/v1/runs", params={"createdAt": "9" * 200, "skipColumns": ",,," * 100}),
+            api.get(f"/realtime/v1/streams/{run_id}/ai", headers={"Last-Event-ID": "9" * 40}),
+            api.get(f"/realtime/v1/streams/{run_id}/ai", headers={"Last-Event-ID": "1-" + "9" * 40, "Timeout-Seconds": "1e9"}),
+            api.post(f"/realtime/v1/streams/{run_id}/self/ai", content=b"1\n", headers={"X-Resume-From-Chunk": "9" * 40}),
+            api.head(f"/realtime/v1/streams/{run_id}/self/ai"),
+        ]
+        assert [r.status_code for r in odd] == [200] * len(odd)
+        assert all(r.headers.get("electric-handle", "").isascii() for r in odd[:4])

@@ -26,10 +26,14 @@ _EVENT_ID = re.compile(r"^(\d+)-(\d+)$")
 INPUT_BODY_LIMIT = 1024 * 1024
 
 
+#: Larger indexes than any stream can reach (and still an SQLite integer).
+_MAX_INDEX = 2**62
+
+
 def js_parse_int(value: str) -> int | None:
-    """``parseInt``: the leading integer, or None for NaN."""
+    """``parseInt``: the leading integer (clamped to what SQLite stores), or None for NaN."""
     match = _JS_INT.match(value)
-    return int(match.group(1)) if match else None
+    return max(-_MAX_INDEX, min(_MAX_INDEX, int(match.group(1)[:20]))) if match else None
 
 
 def _text(status: int, message: str) -> ApiError:
@@ -43,8 +47,8 @@ def _after_index(last_event_id: str | None) -> int:
         return -1
     match = _EVENT_ID.match(last_event_id.strip())
     if match:
-        return int(match.group(2))
-    return int(last_event_id) if last_event_id.strip().isdigit() else -1
+        return min(_MAX_INDEX, int(match.group(2)[:20]))
+    return min(_MAX_INDEX, int(last_event_id.strip()[:20])) if last_event_id.strip().isdigit() else -1
 
 
 def _timeout(raw: str | None, strict: bool) -> tuple[int | None, ApiError | None]:

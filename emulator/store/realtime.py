@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core.feeds import Feed
+from ..core.limits import MAX_TAGS
 from ..core.records import Run
 from .database import TxBase
 from .rows import SELECT_RUN, run_from_row
@@ -12,6 +13,8 @@ class RealtimeTx(TxBase):
     def feed_runs(self, feed: Feed, after: int | None = None, newest: int | None = None) -> list[Run]:
         """The runs ``feed`` holds in creation order: all of them (at most the ``newest``
         few), or only those written after change number ``after``."""
+        if len(feed.tags) > MAX_TAGS:
+            return []  # no run has that many tags
         where = ["env_id = ?"]
         params: list[object] = [feed.env_id]
         if feed.run_id is not None:
