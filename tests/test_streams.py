@@ -2,9 +2,7 @@
 over a real socket, the control route and ``LocalEmulator.stream``; and what a served emulator
 does with waiters when a client leaves or the server shuts down."""
 
-import json
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 

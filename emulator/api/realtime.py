@@ -32,11 +32,12 @@ _OFFSET = re.compile(r"^\d{1,18}_\d{1,18}$")
 
 
 # -- shared by the realtime routes ----------------------------------------------------------
-def authorize(caller: http.Caller, resources: list[tuple[str, str | None]]) -> None:
-    """``anyResource``: a secret key passes; a public token needs ``read`` on one of them."""
+def authorize(caller: http.Caller, resources: list[tuple[str, str | None]], action: str = "read") -> None:
+    """``anyResource``: a secret key passes; a public token needs ``action`` on one of them.
+    (The one scope check of the realtime routes.)"""
     if caller.scopes is None:
         return
-    if any(tokens.scope_allows(caller.scopes, "read", kind, ident) for kind, ident in resources):
+    if any(tokens.scope_allows(caller.scopes, action, kind, ident) for kind, ident in resources):
         return
     raise ApiError(403, "Unauthorized", body=http.FORBIDDEN)
 

@@ -12,7 +12,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ..core import tokens
 from ..core.errors import ApiError, NotFound
 from ..core.limits import STREAM_APPEND_LIMIT, STREAM_LINE_LIMIT, STREAM_TIMEOUT_RANGE_S
 from ..service import Services
@@ -207,8 +206,7 @@ def routes(services: Services) -> list[Route]:
         caller = await http.authenticate(request, engine)
         http.check_content_length(request, INPUT_BODY_LIMIT)
         run_id = request.path_params["run_id"]
-        if caller.scopes is not None and not tokens.scope_allows(caller.scopes, "write", "inputStreams", run_id):
-            raise ApiError(403, "Unauthorized", body=http.FORBIDDEN)
+        authorize(caller, [("inputStreams", run_id)], "write")
         try:
             body = http.parse_json(await request.body())
         except ValueError:
