@@ -14,7 +14,8 @@ from schemathesis.specs.openapi.checks import (
 from trigger_emulator import Config, LocalEmulator
 
 KEY = "tr_dev_fuzzingKey000000000000001"
-emu = LocalEmulator(Config(batch_rate_limit=None))
+# Live realtime polls and stream reads answer at once here (no state change would wake them).
+emu = LocalEmulator(Config(batch_rate_limit=None, realtime_poll_timeout=0, realtime_stream_timeout=0))
 schema = schemathesis.openapi.from_asgi("/openapi.json", emu.app)
 
 

@@ -40,3 +40,9 @@ class Config:
     worker_key: str | None = None
     #: Environment variables every dev-worker task gets (beside the env-var API's).
     env_vars: dict[str, str] = field(default_factory=dict)
+    #: How long a live realtime request (``/realtime/v1/...&live=true``) is held when nothing
+    #: changes, in seconds (Electric's ~20 s). State changes answer it at once.
+    realtime_poll_timeout: float = 20.0
+    #: A realtime stream read (SSE) ends after this many seconds without data, unless the
+    #: request sends ``Timeout-Seconds`` (production's inactivity timeout).
+    realtime_stream_timeout: float = 60.0

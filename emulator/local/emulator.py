@@ -32,6 +32,7 @@ from . import assertions, handlers
 from .dev_workers import ClockControl, DevWorkersMixin
 from .intercept import Interceptor
 from .loop import LoopThread, asgi_call
+from .streams import StreamWriting
 
 T = TypeVar("T")
 
@@ -39,7 +40,7 @@ DEFAULT_HOST = "https://api.trigger.dev"
 COMPAT_MODES = ("production", "docs")
 
 
-class LocalEmulator(DevWorkersMixin):
+class LocalEmulator(DevWorkersMixin, StreamWriting):
     """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
     def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
@@ -215,11 +216,12 @@ class LocalEmulator(DevWorkersMixin):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         bound_port = sock.getsockname()[1]
+        from ..api.server import Server
         from ..api.socket import asgi
 
         self._socket = asgi(self.app, self.services)
         config = uvicorn.Config(self._socket, lifespan="off", log_level="warning", access_log=False)
-        self._server = uvicorn.Server(config)
+        self._server = Server(config)
 
         async def boot() -> None:
             self._server_task = asyncio.ensure_future(self._server.serve(sockets=[sock]))

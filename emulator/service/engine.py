@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
-from ..core import ids, transitions
+from ..core import feeds, ids, transitions
 from ..core.clock import Clock, ClockError, from_ms
 from ..core.config import Config
 from ..core.environments import key_environment_type
@@ -15,6 +15,7 @@ from ..core.errors import ApiError
 from ..core.faults import FaultSet
 from ..core.records import Environment
 from ..store import Database, Duplicate, Tx
+from .notifier import Notifier
 
 T = TypeVar("T")
 
@@ -35,11 +36,15 @@ class Engine:
         self.due_hooks: list[Callable[[Tx, int], int]] = []
         #: ``listener(run ids)`` called after a unit in which those runs got a new snapshot.
         self.snapshot_listeners: list[Callable[[set[str]], None]] = []
+        #: Realtime waiters, woken with what each unit of work changed once it committed.
+        self.notifier = Notifier()
 
     async def open(self) -> None:
+        self.notifier.open()
         await self.db.open(Tx)
 
     async def close(self) -> None:
+        self.notifier.close()
         await self.db.close()
 
     # -- the unit of work -----------------------------------------------------------------
@@ -49,22 +54,31 @@ class Engine:
         the whole unit back and runs it again."""
         now = self.clock.now_ms()
 
-        def work(tx: Tx) -> T:
+        def work(tx: Tx) -> tuple[T, Tx]:
             self.apply_due(tx, now)
             result = fn(tx, now)
             if not read:
                 for hook in self.due_hooks:
                     hook(tx, now)
-            return result
+            return result, tx
 
         for _ in range(3):
             try:
-                result = await self.db.run(work, read=read)
+                result, tx = await self.db.run(work, read=read)
             except Duplicate:
                 continue
             self._report_snapshots()
+            if tx.changed_runs or tx.changed_streams:
+                self.publish(tx)
             return result
         raise ApiError(503, "The emulator's database is busy, please try again.")
+
+    def publish(self, tx: Tx) -> None:
+        """Wake the realtime waiters on what a committed unit changed, handing them the runs as
+        written (the notifier hands a waiter on another thread's loop over thread-safely)."""
+        items = [(key, run, run.id) for run in tx.changed_runs.values() for key in feeds.run_keys(run)]
+        items += [(feeds.stream_key(run_id, stream), None, None) for run_id, stream in tx.changed_streams]
+        self.notifier.publish(items)
 
     def apply_due(self, tx: Tx, now: int) -> int:
         applied = 0
@@ -150,6 +164,7 @@ class Engine:
 
     async def reset(self) -> None:
         await self.db.run(lambda tx: tx.wipe())
+        self.notifier.end_all()
         self._environments.clear()
         self.buckets.clear()
         self.faults.clear()

@@ -10,21 +10,24 @@ from .batches import BatchesTx
 from .database import Database, Duplicate, StorageError
 from .environments import EnvironmentsTx
 from .objects import ObjectsTx
+from .realtime import RealtimeTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
 from .runs import RunsTx
 from .snapshots import SnapshotsTx
+from .streams import StreamRecord, StreamsTx
 from .waitpoints import WaitpointsTx
 from .workers import WorkersTx
 
-__all__ = ["Database", "Duplicate", "StorageError", "Tx"]
+__all__ = ["Database", "Duplicate", "StorageError", "StreamRecord", "Tx"]
 
 
-class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, SnapshotsTx, WaitpointsTx, WorkersTx):
+class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, RealtimeTx, StreamsTx, SnapshotsTx,
+         WaitpointsTx, WorkersTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
         for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys",
-                      "snapshots", "waitpoints", "run_waitpoints", "run_logs"):  # workers outlive a reset
+                      "snapshots", "waitpoints", "run_waitpoints", "run_logs", "stream_records"):  # workers outlive a reset
             self._write(f"DELETE FROM {table}")
         self._store.due_floor = None

@@ -23,7 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from ..core.records import Run
-from .schema import SCHEMA
+from .schema import SCHEMA, migrate
 
 if TYPE_CHECKING:
     from . import Tx
@@ -78,6 +78,7 @@ class Database:
             # lose the last commits, which an emulator can afford for ~10x the write rate.
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.executescript(SCHEMA)
+        migrate(conn)
         self._conn = conn
 
     async def close(self) -> None:
@@ -230,6 +231,10 @@ class TxBase:
     def __init__(self, conn: sqlite3.Connection, db: Database) -> None:
         self._conn = conn
         self._store = db
+        #: What this unit changed, published to realtime waiters once it commits.
+        self.changed_runs: dict[str, Run] = {}
+        self.changed_streams: set[tuple[str, str]] = set()
+        self._version: int | None = None
 
     def _note_due(self, runs: Iterable[Run]) -> None:
         floor = self._store.due_floor

@@ -50,7 +50,9 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  export TRIGGER_API_URL={base_url}", flush=True)
     print(f"  export TRIGGER_SECRET_KEY={key}", flush=True)
     print(f"  export TRIGGER_ACCESS_TOKEN={ACCESS_TOKEN}   # for `npx trigger.dev dev`", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    from ..api.server import Server
+
+    Server(uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")).run()
     return 0
 
 

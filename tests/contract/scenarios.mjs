@@ -3,7 +3,8 @@
 // SDK_PACKAGE picks the SDK under test: "@trigger.dev/sdk" (4.8.3) or the "sdk-4.3.0" alias,
 // the last release that batches through POST /api/v2/tasks/batch.
 const sdkPackage = process.env.SDK_PACKAGE || "@trigger.dev/sdk";
-const { batch, configure, idempotencyKeys, runs, tasks } = await import(sdkPackage);
+const sdk = await import(sdkPackage);
+const { batch, configure, idempotencyKeys, runs, tasks } = sdk;
 
 const baseURL = process.env.TRIGGER_API_URL;
 const accessToken = process.env.TRIGGER_SECRET_KEY;
@@ -187,6 +188,10 @@ const scenarios = {
   },
 };
 
+// SDKs before 4.8 never end a finished run's subscription loop by themselves (realtime.md §6).
+const { realtimeScenarios } = await import("./realtime.mjs");
+Object.assign(scenarios, realtimeScenarios({ sdk, control, baseURL, old: sdkPackage !== "@trigger.dev/sdk" }));
+
 const name = process.argv[2];
 const scenario = scenarios[name];
 if (!scenario) {
@@ -201,3 +206,6 @@ try {
     JSON.stringify({ ok: false, error: { name: error?.constructor?.name, message: String(error?.message ?? error), stack: String(error?.stack ?? "") } }),
   );
 }
+// A subscription left after `break` keeps polling in SDKs before 4.8 (forever for tag and
+// batch feeds), which would keep Node alive: realtime scenarios exit once they have answered.
+if (name.startsWith("realtime_")) process.exit(0);
