@@ -153,7 +153,7 @@ def routes(services: Services) -> list[Route]:
         caller = await http.authenticate(request, engine)
         batch_id = request.path_params["batch_id"]
         _require_batch_read(caller, batch_id)
-        view = await service.retrieve(caller.env, batch_id, should_retry=False)
+        view = await service.retrieve(caller.env, batch_id)
         return http.json_response(presenters.batch_v1(view))
 
     any_verb = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -68,8 +68,11 @@ async def authenticate(request: Request, engine: Engine, family=BUILDER, *, allo
         if request.url.path.startswith("/api/") and "/packets/" not in request.url.path:
             raise ApiError(401, body=_PROBLEM_401, media_type="application/problem+json")
         raise ApiError(401, family[0])
-    token = header[7:] if header[:7].lower() == "bearer " else header
-    token = token.strip()
+    # Only the exact prefix "Bearer " is stripped (``bearer tr_...`` is an unknown key), and
+    # only the route builder trims what is left.
+    token = header[7:] if header.startswith("Bearer ") else header
+    if family not in (LEGACY, LEGACY_RESCHEDULE):
+        token = token.strip()
     if not token:
         raise ApiError(401, family[0])
     if allow_jwt and tokens.looks_like_jwt(token):

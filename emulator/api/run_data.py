@@ -42,9 +42,9 @@ def routes(services: Services) -> list[Route]:
             raise ApiError(400, "Invalid request body") from None
         try:
             body = schemas.AddTagsBody.model_validate(raw)
-        except schemas.ValidationError as exc:
-            issues = [{"code": "custom", "message": schemas.validation_message_of(e), "path": list(e["loc"])} for e in exc.errors(include_url=False)]
-            raise ApiError(400, "Invalid request body", body={"error": "Invalid request body", "issues": issues}) from None
+        except schemas.ValidationError as exc:  # the route answers zod's raw issues
+            body = {"error": "Invalid request body", "issues": schemas.zod_issues(exc)}
+            raise ApiError(400, "Invalid request body", body=body) from None
         tags = [body.tags] if isinstance(body.tags, str) else list(body.tags)
         message = await data.add_tags(caller.env, request.path_params["run_id"], tags)
         return http.json_response({"message": message})

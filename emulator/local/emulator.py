@@ -32,6 +32,7 @@ from ..service import Services
 from . import assertions, handlers
 from .intercept import Interceptor
 from .loop import LoopThread, asgi_call
+from .versions import Versions
 
 T = TypeVar("T")
 
@@ -39,7 +40,7 @@ DEFAULT_HOST = "https://api.trigger.dev"
 COMPAT_MODES = ("production", "docs")
 
 
-class LocalEmulator:
+class LocalEmulator(Versions):
     """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
     def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
@@ -99,7 +100,8 @@ class LocalEmulator:
         self._call(self.engine.reset())
         self.engine.clock.reset()
         for name in ("strict_keys", "compat", "dev_default_ttl", "batch_rate_limit", "api_rate_limit",
-                     "request_idempotency", "batch_idempotency"):
+                     "request_idempotency", "batch_idempotency", "strict_versions", "metadata_get",
+                     "run_results", "bad_input"):
             setattr(self.config, name, getattr(self._initial_config, name))
         self.config.keys = list(self._initial_config.keys)
         self._handlers.clear()

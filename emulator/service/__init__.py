@@ -9,8 +9,9 @@ from .batches import BatchService
 from .engine import Engine
 from .run_data import RunDataService
 from .runs import Retrieved, RunService
+from .versions import VersionService
 
-__all__ = ["BatchService", "Engine", "Retrieved", "RunDataService", "RunService", "Services"]
+__all__ = ["BatchService", "Engine", "Retrieved", "RunDataService", "RunService", "Services", "VersionService"]
 
 
 class Services:
@@ -21,6 +22,7 @@ class Services:
         self.runs = RunService(self.engine)
         self.run_data = RunDataService(self.engine)
         self.batches = BatchService(self.engine, self.runs)
+        self.versions = VersionService(self.engine)
 
     @property
     def config(self) -> Config:

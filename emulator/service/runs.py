@@ -14,6 +14,7 @@ from ..core.records import DELAYED, Environment, Run
 from ..core.schemas import TriggerBody, TriggerOptions
 from ..store import Tx
 from .engine import Engine
+from . import versions
 from .unit import unit
 
 
@@ -67,32 +68,42 @@ class RunService:
         return run, cached
 
     def trigger_prepared(self, tx: Tx, env: Environment, draft: trigger_rules.Draft, now: int) -> tuple[Run, bool]:
-        """One prepared trigger against stored state (also each batch item's path)."""
+        """One prepared trigger against stored state (also each batch item's path), in the
+        server's order: parent status, idempotency key, locked version, then insert."""
         run = draft.run
         parent_id = run.options.get("parentRunId")
         resume_parent = bool(run.options.get("resumeParentOnCompletion"))
         parent = None
         if parent_id:
+            self._check_friendly_id(parent_id)
             parent = tx.run(env.id, parent_id)
             if parent is not None and resume_parent and parent.is_final:
                 raise trigger_rules.Unprocessable(
                     f"Cannot trigger {run.task} as the parent run has a status of {parent.status}"
                 )
-        if draft.idempotency_key is not None:
-            existing = tx.run_by_idempotency_key(env.id, run.task, draft.idempotency_key)
+        key = draft.idempotency_key
+        if key:
+            existing = tx.run_by_idempotency_key(env.id, run.task, key)
             if existing is not None:
                 if not transitions.releases_key(existing, now):
+                    if resume_parent and parent_id and parent is None:
+                        raise NotFound("Parent run not found in the calling environment")
                     return existing, True
                 transitions.release_idempotency_key(existing)
                 tx.update_run(existing)
+        elif key == "" and tx.run_by_idempotency_key(env.id, run.task, "") is not None:
+            # "" is never looked up but is a value of the unique index: every later insert
+            # collides, and the server gives up after its retries.
+            raise trigger_rules.Unprocessable(f"Failed to trigger {run.task} after 2 attempts.")
+        versions.check_lock(tx, env.id, run.lock_to_version, strict=self.config.strict_versions)
         if draft.metadata_too_large:
             raise ApiError(413, f"Metadata exceeds maximum size of {METADATA_LIMIT} bytes")
         if parent is not None:
             run.parent_id = parent.id
             run.root_id = parent.root_id or parent.id
             run.depth = parent.depth + 1
-            if resume_parent and run.trigger_function == "trigger":
-                run.trigger_function = "triggerAndWait"
+        if resume_parent and run.trigger_function == "trigger":
+            run.trigger_function = "triggerAndWait"  # shown even when no parent was found
         if draft.debounce is not None:
             mapped = tx.debounced_run_id(env.id, run.task, draft.debounce.key)
             existing = tx.run(env.id, mapped) if mapped else None
@@ -105,6 +116,15 @@ class RunService:
             return run, False
         tx.insert_run(run)
         return run, False
+
+    def _check_friendly_id(self, value: str) -> None:
+        """``RunId.fromFriendlyId``: exactly one ``_`` with text on both sides; production's
+        throw becomes a 500 there (``Config.bad_input = "production"``), a 400 here."""
+        if value.count("_") == 1 and all(value.split("_")):
+            return
+        if self.config.bad_input == "production":
+            raise ApiError(500, "Something went wrong")
+        raise ApiError(400, "Invalid friendly ID format")
 
     # -- reading --------------------------------------------------------------------------
     @staticmethod
@@ -142,11 +162,11 @@ class RunService:
         self._cancel_tree(tx, run, now)
         return run
 
-    def _cancel_tree(self, tx: Tx, run: Run, now: int) -> None:
-        if transitions.cancel(run, now):
+    def _cancel_tree(self, tx: Tx, run: Run, now: int, *, child: bool = False) -> None:
+        if transitions.cancel(run, now, finish=child):
             tx.update_run(run)
-        for child in tx.children(run.id):
-            self._cancel_tree(tx, child, now)
+        for descendant in tx.children(run.id):
+            self._cancel_tree(tx, descendant, now, child=True)
 
     async def reschedule(self, env: Environment, run_id: str, delay: Any) -> Retrieved:
         now = self.engine.clock.now_ms()

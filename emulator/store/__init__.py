@@ -13,14 +13,15 @@ from .objects import ObjectsTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
 from .runs import RunsTx
+from .versions import VersionsTx
 
 __all__ = ["Database", "Duplicate", "StorageError", "Tx"]
 
 
-class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx):
+class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, VersionsTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
-        for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys"):
+        for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys", "versions"):
             self._write(f"DELETE FROM {table}")
         self._store.due_floor = None
