@@ -251,8 +251,10 @@ class TestLegacyRoutes:
         assert api.post("/api/v1/tasks/resize/batch", json={"items": []}).json() == {"error": "No items to trigger"}
         too_many = api.post("/api/v1/tasks/resize/batch", json={"items": [{}] * 101})
         assert too_many.json() == {"error": "Too many items. Maximum allowed batch size is 100."}
-        wrong = api.get("/api/v1/tasks/resize/batch")
+        wrong = api.put("/api/v1/tasks/resize/batch", json={"items": [{}]})
         assert (wrong.status_code, wrong.json(), wrong.headers["allow"]) == (405, {"error": "Method not allowed"}, "POST")
+        no_loader = api.get("/api/v1/tasks/resize/batch")  # the route exports no loader
+        assert (no_loader.status_code, no_loader.json()) == (400, {"message": "Unexpected Server Error"})
 
     def test_docs_compat_answers_as_the_public_docs(self):
         with LocalEmulator(Config(compat="docs")) as emu, emu.client() as api:

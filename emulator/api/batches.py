@@ -59,7 +59,8 @@ def routes(services: Services) -> list[Route]:
         return http.json_response(answer, 200 if created.cached else 202, headers)
 
     async def items(request: Request) -> Response:
-        if request.method != "POST":
+        if request.method in ("GET", "HEAD"):  # the loader; every other verb streams like POST
+            http.require_auth_header(request)
             raise ApiError(405, "Method not allowed. Use POST to stream batch items.")
         if request.headers.get("authorization") is None:
             await http.authenticate(request, engine)  # the global middleware's 401 comes first
@@ -121,7 +122,10 @@ def routes(services: Services) -> list[Route]:
         return http.json_response(answer, 202, headers)
 
     async def task_batch(request: Request) -> Response:
+        if request.method in ("GET", "HEAD"):
+            raise http.no_loader(request)
         if request.method != "POST":
+            http.require_auth_header(request)
             raise ApiError(405, "Method not allowed", headers={"Allow": "POST"})
         caller = await http.authenticate(request, engine, allow_jwt=False)
         http.check_content_length(request, TASK_BATCH_LIMIT)

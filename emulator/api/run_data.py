@@ -35,10 +35,15 @@ def routes(services: Services) -> list[Route]:
         return http.json_response({"data": [presenters.list_item(run, caller.env) for run in page.runs], "pagination": pagination})
 
     async def add_tags(request: Request) -> Response:
+        verb_answer = http.hand_written_action_verbs(request)
+        if verb_answer is not None:
+            return verb_answer
         caller = await http.authenticate(request, engine, http.LEGACY, allow_jwt=False)
         try:
             raw = http.parse_json(await request.body())
-        except ValueError:
+        except ValueError:  # upstream's catch-all answers 500 (the SDK then retries it)
+            if engine.config.bad_input == "production":
+                raise ApiError(500, "Something went wrong, please try again.") from None
             raise ApiError(400, "Invalid request body") from None
         try:
             body = schemas.AddTagsBody.model_validate(raw)
@@ -55,6 +60,7 @@ def routes(services: Services) -> list[Route]:
             value, kind = await data.get_metadata(caller.env, request.path_params["run_id"])
             return http.json_response({"metadata": value, "metadataType": kind})
         if request.method != "PUT":
+            http.require_auth_header(request)
             raise ApiError(405, "Method not allowed", headers={"Allow": "PUT"})
         caller = await http.authenticate(request, engine, allow_jwt=False)
         raw = await http.json_body(request, METADATA_BODY_LIMIT)
@@ -67,6 +73,7 @@ def routes(services: Services) -> list[Route]:
 
     async def reset_key(request: Request) -> Response:
         if request.method == "GET":
+            http.require_auth_header(request)
             raise ApiError(405, body=b"")
         caller = await http.authenticate(request, engine)
         raw = await http.json_body(request)
@@ -110,7 +117,7 @@ def routes(services: Services) -> list[Route]:
     return [
         Route("/api/v1/runs", list_runs, methods=["GET"]),
         Route("/api/v1/projects/{projectRef}/runs", list_runs, methods=["GET"]),
-        Route("/api/v1/runs/{run_id}/tags", add_tags, methods=["POST"]),
+        Route("/api/v1/runs/{run_id}/tags", add_tags, methods=http.ANY_VERB),
         Route("/api/v1/runs/{run_id}/metadata", metadata, methods=["GET", "PUT", "POST", "PATCH", "DELETE"]),
         Route("/api/v1/runs/{run_id}/result", run_result, methods=["GET"]),
         Route("/api/v1/batches/{batch_id}/results", batch_results, methods=["GET"]),
