@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from . import js_date
+from . import js_date, js_number
 
 # JS ``\d`` is ASCII only, and JS ``$`` does not match before a trailing newline: use
 # ``[0-9]`` and ``fullmatch``.
@@ -55,15 +55,37 @@ def stringify_duration(seconds: int | float) -> str | None:
 def coerce_date_ms(value: object) -> int | None:
     """``z.coerce.date()`` on a JSON value that is not a string: ``new Date(value)``.
 
-    ``null`` is the epoch, booleans are 0/1 ms, numbers are truncated; None when the result is
-    an Invalid Date (a number past JS Date's range)."""
+    ``null`` is the epoch, booleans are 0/1 ms, numbers are truncated, an array is read as the
+    date string it joins to (``[2030]`` is 2030); None when the result is an Invalid Date (a
+    number past JS Date's range, any object)."""
     if value is None or isinstance(value, bool):
         return int(bool(value))
     if isinstance(value, (int, float)):
         if value != value or abs(value) > _MAX_DATE_MS:  # NaN or outside JS Date's range
             return None
         return int(value)
+    if isinstance(value, list):
+        return js_date.parse(_js_join(value))
     return None
+
+
+def _js_join(items: list) -> str:
+    """``String(array)``: elements joined by commas, null and undefined as ""."""
+    parts = []
+    for item in items:
+        if item is None:
+            parts.append("")
+        elif isinstance(item, bool):
+            parts.append("true" if item else "false")
+        elif isinstance(item, (int, float)):
+            parts.append(js_number.to_string(item))
+        elif isinstance(item, list):
+            parts.append(_js_join(item))
+        elif isinstance(item, dict):
+            parts.append("[object Object]")
+        else:
+            parts.append(str(item))
+    return ",".join(parts)
 
 
 def parse_date_ms(value: object) -> int | None:

@@ -68,9 +68,8 @@ def _tags(value: Any) -> str | list[str]:
 
 def _delay(value: Any) -> Any:
     """``z.string().or(z.coerce.date())``: a string, or anything ``new Date(value)`` makes a
-    valid date of (null, booleans, numbers in range); objects and arrays are Invalid Dates."""
-    if isinstance(value, str) or (value is not MISSING and not isinstance(value, (dict, list))
-                                  and coerce_date_ms(value) is not None):
+    valid date of (null, booleans, numbers in range, arrays that read as a date)."""
+    if isinstance(value, str) or (value is not MISSING and coerce_date_ms(value) is not None):
         return value
     raise fail(union([type_issue("string", value)], [invalid_date()]))
 

@@ -75,7 +75,8 @@ def apply_due(run: Run, now: int) -> bool:
     if at is None or at > now:
         return False
     if run.status == DELAYED:
-        enqueue(run, at)
+        # A delay already past when set (a coerced JSON date, a past reschedule) ends when it was set.
+        enqueue(run, max(at, run.updated_at))
         return True
     if run.status == PENDING:
         expire(run, at)

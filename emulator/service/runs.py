@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core import ids, packets, transitions, trigger_rules
-from ..core.durations import parse_date_ms, resolve_delay
+from ..core.durations import resolve_delay
 from ..core.errors import ApiError, NotFound
 from ..core.limits import METADATA_LIMIT, REQUEST_KEY_TTL_MS
 from ..core.records import DELAYED, Environment, Run
@@ -169,13 +169,11 @@ class RunService:
             self._cancel_tree(tx, descendant, now, child=True)
 
     async def reschedule(self, env: Environment, run_id: str, delay: Any) -> Retrieved:
-        now = self.engine.clock.now_ms()
-        if isinstance(delay, (int, float)) and not isinstance(delay, bool):
-            until = parse_date_ms(delay)  # a JSON number is a date, with no past check (edge case)
-        else:
-            until = resolve_delay(delay, now) if isinstance(delay, str) else None
+        """``parseDelay`` again: a string must be a future date or a duration (else 400); a JSON
+        number, boolean or null is already a Date and is used as it is, even a past one."""
+        until = resolve_delay(delay, self.engine.clock.now_ms())
         if until is None:
-            raise ApiError(400, f"Invalid delay: {delay if isinstance(delay, str) else packets.js_stringify(delay)}")
+            raise ApiError(400, f"Invalid delay: {delay}")
         return await self._reschedule(env, run_id, until)
 
     @unit
