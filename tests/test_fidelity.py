@@ -318,9 +318,11 @@ class TestItem10ErrorStrings:
             {"code": "too_big", "maximum": 2048, "type": "string", "inclusive": True, "exact": False,
              "message": "idempotency-key must be 2048 characters or less", "path": ["idempotency-key"]}]})
 
-    def test_create_batch_key(self, api):
+    def test_create_batch_key_and_headers(self, api):
         r = api.post("/api/v3/batches", json={"runCount": 1, "idempotencyKey": "k" * 2049})
         assert r.json() == {"error": 'Validation error: idempotencyKey must be 2048 characters or less at "idempotencyKey"'}
+        r = api.post("/api/v3/batches", json={"runCount": 1}, headers={"idempotency-key": "k" * 2049})
+        assert r.json()["details"][0]["message"] == "idempotency-key must be 2048 characters or less"
 
     @pytest.mark.parametrize("line, where, issues", [
         ({"index": -1, "task": "t"}, "index -1", [

@@ -12,6 +12,7 @@ from ..core.errors import ApiError
 from ..service import Engine, Services
 from ..service.batches import Created
 from . import http, presenters
+from .trigger import trigger_headers
 
 V3_CREATE_LIMIT = 131_072
 TASKS_BATCH_LIMIT = 1_000_000
@@ -38,6 +39,7 @@ def routes(services: Services) -> list[Route]:
         if request.method in ("GET", "OPTIONS"):
             return http.action_route_verbs(request)
         caller = await http.authenticate(request, engine)
+        trigger_headers(request)
         body = _validated(schemas.CreateBatchBody, await http.json_body(request, V3_CREATE_LIMIT))
         for task in body.taskIdentifiers or []:
             caller.require("batchTrigger", "tasks", task)

@@ -17,8 +17,9 @@ from . import http
 TRIGGER_BODY_LIMIT = 3_145_728
 
 
-def _trigger_headers(request: Request) -> tuple[str | None, str | None]:
-    """Header validation (pipeline step 6) and the headers that win over body options."""
+def trigger_headers(request: Request) -> tuple[str | None, str | None]:
+    """``HeadersSchema`` of the trigger route (pipeline step 6; the v3 batch create route uses it
+    too) and the headers that win over body options."""
     issues = []
     key = request.headers.get("idempotency-key")
     if key is not None and js_length(key) > 2048:
@@ -52,7 +53,7 @@ def routes(services: Services) -> list[Route]:
         caller = await http.authenticate(request, engine)
         http.check_content_length(request, TRIGGER_BODY_LIMIT)
         task = request.path_params["task"]
-        header_key, header_ttl = _trigger_headers(request)
+        header_key, header_ttl = trigger_headers(request)
         raw = await http.json_body(request, TRIGGER_BODY_LIMIT)
         try:
             body = schemas.validate_trigger(raw)
