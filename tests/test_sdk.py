@@ -58,6 +58,7 @@ def test_reschedule_cancel_twice_and_replay(server):
     assert result["rescheduled"]["status"] == "DELAYED"
     assert result["c1"] == result["c2"] == {"id": result["canceled"]["id"]}
     assert result["canceled"]["status"] == "CANCELED" and result["canceled"]["isCancelled"] is True
+    assert "finishedAt" not in result["canceled"]  # cancelled before it started (issue #19 item 7)
     assert result["replayed"]["id"] != result["canceled"]["id"]
     assert result["replayRun"]["status"] == "QUEUED" and result["replayRun"]["payload"] == {"x": 1}
 
@@ -166,6 +167,16 @@ def test_delay_strings_are_read_like_v8(server):
     assert result["junk"]["status"] == "QUEUED" and "delayedUntil" not in result["junk"]
     assert result["duration"]["status"] == "DELAYED"
     assert result["rescheduled"]["delayedUntil"] == "2099-12-25T12:00:00.000Z"
+
+
+def test_debounce_zero_seconds_and_the_422_order(server):
+    result = sdk(server, "fidelity_debounce")
+    assert result["first"]["status"] == "QUEUED" and result["second"] != result["first"]["id"]
+    assert result["errors"] == [
+        {"status": 422, "message": "Debounce requires a valid delay duration. Provided: abc"},
+        {"status": 422, "message": "Invalid debounce delay: abc. Supported formats: {number}s, {number}m, {number}h or "
+                                   '{number}hr, {number}d, {number}w, optionally combined (for example "2h30m").'},
+    ]
 
 
 def test_lock_to_version_needs_a_deployed_version(server):

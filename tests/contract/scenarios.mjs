@@ -212,6 +212,21 @@ const scenarios = {
     return out;
   },
 
+  // Issue #19: debounce "0s" is valid (the run queues at once); the 422s come in the server's order.
+  async fidelity_debounce() {
+    const first = await tasks.trigger("debounced", { n: 1 }, { debounce: { key: "zero", delay: "0s" } });
+    const second = await tasks.trigger("debounced", { n: 2 }, { debounce: { key: "zero", delay: "0s" } });
+    const errors = [];
+    for (const options of [{ debounce: { key: "k", delay: "abc" } }, { delay: "10s", debounce: { key: "k", delay: "abc" } }]) {
+      try {
+        await tasks.trigger("debounced", {}, options);
+      } catch (e) {
+        errors.push({ status: e.status, message: e.message });
+      }
+    }
+    return { first: await runs.retrieve(first.id), second: second.id, errors };
+  },
+
   // Issue #19: lockToVersion (the SDK's `version`) must name a deployed version.
   async fidelity_versions() {
     await control("/__emulator/versions", { versions: ["20250101.1"], replace: true });
