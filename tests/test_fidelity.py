@@ -436,6 +436,11 @@ class TestItem14BadInput:
         r = prod.post(f"/api/v1/runs/{run_id}/reschedule", content=b"{oops")
         assert (r.status_code, r.text, r.headers["content-type"]) == (500, "Unexpected Server Error", "text/plain")
 
+    def test_an_integer_past_a_doubles_range_is_invalid_json(self, api):
+        body = '{"options": {"priority": 1%s}}' % ("0" * 400)
+        r = api.post(TRIGGER.format("t"), content=body, headers={"content-type": "application/json"})
+        assert (r.status_code, r.json()) == (400, {"error": "Invalid JSON"})
+
     def test_malformed_parent_run_id(self, api, production_bugs):
         r = api.post(TRIGGER.format("t"), json={"options": {"parentRunId": "run_a_b"}})
         assert (r.status_code, r.json()) == (400, {"error": "Invalid friendly ID format"})
