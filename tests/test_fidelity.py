@@ -523,6 +523,11 @@ class TestItem16WireDetails:
         r = api.put(f"/api/v3/batches/{batch_id}/items", content=lines({"index": 0, "task": "t"}), headers=NDJSON)
         assert r.json()["sealed"] is True
 
+    def test_get_on_an_action_route_is_an_empty_405(self, api):
+        for path in (TRIGGER.format("t"), "/api/v1/idempotencyKeys/k/reset", "/api/v3/batches"):
+            r = api.get(path)
+            assert (r.status_code, r.content, r.headers.get("content-type")) == (405, b"", None)
+
     def test_queue_name_is_required(self, api):
         r = api.post(TRIGGER.format("t"), json={"options": {"queue": {}}})
         assert r.json() == {"error": 'Validation error: Required at "options.queue.name"'}

@@ -186,7 +186,12 @@ def action_route_verbs(request: Request) -> Response:
     if request.method == "OPTIONS":
         return preflight(request)
     require_auth_header(request)
-    raise ApiError(405, body=b"")
+    raise empty_405()
+
+
+def empty_405() -> ApiError:
+    """The route builder's loader: ``new Response(null, {status: 405})``, no content type."""
+    return ApiError(405, body=b"", media_type=None)
 
 
 def preflight(request: Request) -> Response:

@@ -74,7 +74,7 @@ def routes(services: Services) -> list[Route]:
     async def reset_key(request: Request) -> Response:
         if request.method == "GET":
             http.require_auth_header(request)
-            raise ApiError(405, body=b"")
+            raise http.empty_405()
         caller = await http.authenticate(request, engine)
         raw = await http.json_body(request)
         try:
