@@ -33,6 +33,19 @@ class Config:
     #: A repeated batch ``idempotencyKey``: ``cached`` answers 200 ``isCached:true`` (what the
     #: server intends), ``reject`` the production snapshot's 422.
     batch_idempotency: str = "cached"
+    #: ``lockToVersion`` in an environment with no deployed version (``emu.deploy``): False
+    #: accepts any version; True answers production's 422 (no worker has that version).
+    strict_versions: bool = False
+    #: ``GET /api/v1/runs/{id}/metadata``: ``parsed`` answers the object the SDK's schema
+    #: expects; ``raw`` production's stored string (or null), which the SDK rejects.
+    metadata_get: str = "parsed"
+    #: ``GET /api/v1/runs/{id}/result``: ``state`` answers a result for every finished run;
+    #: ``production`` only for cancelled runs (upstream reads attempt rows V2 runs never have).
+    run_results: str = "state"
+    #: Bad input that crashes a production route (non-JSON tags and reschedule bodies, a
+    #: malformed ``parentRunId``, NDJSON that is not UTF-8): ``4xx`` answers a client error,
+    #: ``production`` the 500 production answers.
+    bad_input: str = "4xx"
     #: Base URL the emulator is reachable at (used in presigned packet URLs).
     base_url: str = "http://127.0.0.1:3030"
     #: The secret key of the development environment ``trigger dev`` works in (what

@@ -33,6 +33,7 @@ from .dev_workers import ClockControl, DevWorkersMixin
 from .intercept import Interceptor
 from .loop import LoopThread, asgi_call
 from .streams import StreamWriting
+from .versions import Versions
 
 T = TypeVar("T")
 
@@ -40,7 +41,7 @@ DEFAULT_HOST = "https://api.trigger.dev"
 COMPAT_MODES = ("production", "docs")
 
 
-class LocalEmulator(DevWorkersMixin, StreamWriting):
+class LocalEmulator(DevWorkersMixin, StreamWriting, Versions):
     """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
     def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
@@ -104,7 +105,8 @@ class LocalEmulator(DevWorkersMixin, StreamWriting):
         self._call(self.engine.reset())
         self.engine.clock.reset()
         for name in ("strict_keys", "compat", "dev_default_ttl", "batch_rate_limit", "api_rate_limit",
-                     "request_idempotency", "batch_idempotency"):
+                     "request_idempotency", "batch_idempotency", "strict_versions", "metadata_get",
+                     "run_results", "bad_input"):
             setattr(self.config, name, getattr(self._initial_config, name))
         self.config.keys = list(self._initial_config.keys)
         self._handlers.clear()

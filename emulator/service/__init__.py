@@ -12,13 +12,14 @@ from .run_data import RunDataService
 from .run_logs import RunLogService
 from .runs import Retrieved, RunService
 from .streams import StreamService
+from .versions import VersionService
 from .waitpoint_tokens import WaitpointTokenService
 from .waits import settle
 from .worker_engine import WorkerEngine
 from .workers import WorkerService
 
 __all__ = ["BatchService", "Engine", "RealtimeService", "Retrieved", "RunDataService", "RunService", "Services",
-           "StreamService"]
+           "StreamService", "VersionService"]
 
 
 class Services:
@@ -36,6 +37,7 @@ class Services:
         self.engine.due_hooks.append(settle)
         self.realtime = RealtimeService(self.engine)
         self.streams = StreamService(self.engine)
+        self.versions = VersionService(self.engine)
 
     @property
     def config(self) -> Config:

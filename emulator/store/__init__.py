@@ -16,6 +16,7 @@ from .run_query import QueriesTx
 from .runs import RunsTx
 from .snapshots import SnapshotsTx
 from .streams import StreamRecord, StreamsTx
+from .versions import VersionsTx
 from .waitpoints import WaitpointsTx
 from .workers import WorkersTx
 
@@ -23,11 +24,11 @@ __all__ = ["Database", "Duplicate", "StorageError", "StreamRecord", "Tx"]
 
 
 class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, RealtimeTx, StreamsTx, SnapshotsTx,
-         WaitpointsTx, WorkersTx):
+         WaitpointsTx, WorkersTx, VersionsTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
         for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys",
-                      "snapshots", "waitpoints", "run_waitpoints", "run_logs", "stream_records"):  # workers outlive a reset
+                      "snapshots", "waitpoints", "run_waitpoints", "run_logs", "stream_records", "versions"):  # workers outlive a reset
             self._write(f"DELETE FROM {table}")
         self._store.due_floor = None

@@ -126,6 +126,12 @@ CREATE TABLE IF NOT EXISTS stream_records (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (run_id, stream, idx)
 );
+CREATE TABLE IF NOT EXISTS versions (
+    env_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (env_id, version)
+);
 CREATE TABLE IF NOT EXISTS objects (
     env_id TEXT NOT NULL,
     path TEXT NOT NULL,

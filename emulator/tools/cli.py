@@ -29,6 +29,10 @@ def _serve(args: argparse.Namespace) -> int:
         base_url=base_url,
         request_idempotency=args.request_idempotency == "on",
         batch_idempotency=args.batch_idempotency,
+        strict_versions=args.strict_versions,
+        metadata_get=args.metadata_get,
+        run_results=args.run_results,
+        bad_input=args.bad_input,
     )
     config.api_rate_limit = parse_rate_limit(args.rate_limit, config.api_rate_limit)
     config.batch_rate_limit = parse_rate_limit(args.batch_rate_limit, config.batch_rate_limit, "batch")
@@ -75,6 +79,14 @@ def main(argv: list[str] | None = None) -> int:
                        help="replay retried requests (off: production's current no-op)")
     serve.add_argument("--batch-idempotency", default="cached", choices=["cached", "reject"],
                        help="a repeated batch idempotencyKey: 200 isCached (cached) or production's 422 (reject)")
+    serve.add_argument("--strict-versions", action="store_true",
+                       help="lockToVersion needs a deployed version even in an environment with none (production)")
+    serve.add_argument("--metadata-get", default="parsed", choices=["parsed", "raw"],
+                       help="GET .../metadata answers the parsed object (parsed) or production's raw string (raw)")
+    serve.add_argument("--run-results", default="state", choices=["state", "production"],
+                       help="GET .../result for every finished run (state) or only cancelled ones (production)")
+    serve.add_argument("--bad-input", default="4xx", choices=["4xx", "production"],
+                       help="input that crashes a production route: a 4xx, or production's 500")
     serve.add_argument("--log-level", default="warning")
     check = sub.add_parser("check-sdk", help="run the official SDK's scenarios against a base URL")
     check.add_argument("--base-url", default=os.environ.get("TRIGGER_API_URL"), help="default: $TRIGGER_API_URL")
