@@ -11,7 +11,7 @@ def post(emu, key, path="/api/v1/tasks/t/trigger", **kw):
 def test_missing_header_is_the_rate_limit_middlewares_problem_json(emu):
     r = post(emu, None)
     assert r.status_code == 401
-    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["content-type"] == "application/problem+json; charset=utf-8"
     assert r.json() == {
         "title": "Unauthorized",
         "status": 401,

@@ -98,7 +98,7 @@ class TestGlobalRateLimiter:
         emu.rate_limit({"limit": 3, "refill": 2, "interval_ms": 10_000})
         assert [api.get("/api/v1/runs").headers["x-ratelimit-remaining"] for _ in range(3)] == ["2", "1", "0"]
         r = api.post(URL, json={})
-        assert r.status_code == 429 and r.headers["content-type"] == "application/problem+json"
+        assert r.status_code == 429 and r.headers["content-type"] == "application/problem+json; charset=utf-8"
         body = r.json()
         assert body["title"] == "Rate Limit Exceeded" and body["limit"] == 3 and body["remaining"] == 0
         assert body["error"] == body["detail"] and body["detail"].startswith("Rate limit exceeded 0/3 requests remaining.")

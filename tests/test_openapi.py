@@ -15,7 +15,9 @@ from trigger_emulator import Config, LocalEmulator
 
 KEY = "tr_dev_fuzzingKey000000000000001"
 # schemathesis calls the ASGI app as "testserver", a Host a served emulator refuses by default.
-emu = LocalEmulator(Config(batch_rate_limit=None, allowed_hosts=["testserver"]))
+# Live realtime polls and stream reads answer at once here (no state change would wake them).
+emu = LocalEmulator(Config(batch_rate_limit=None, allowed_hosts=["testserver"], realtime_poll_timeout=0,
+                           realtime_stream_timeout=0))
 schema = schemathesis.openapi.from_asgi("/openapi.json", emu.app)
 
 

@@ -58,6 +58,7 @@ def test_reschedule_cancel_twice_and_replay(server):
     assert result["rescheduled"]["status"] == "DELAYED"
     assert result["c1"] == result["c2"] == {"id": result["canceled"]["id"]}
     assert result["canceled"]["status"] == "CANCELED" and result["canceled"]["isCancelled"] is True
+    assert "finishedAt" not in result["canceled"]  # cancelled before it started (issue #19 item 7)
     assert result["replayed"]["id"] != result["canceled"]["id"]
     assert result["replayRun"]["status"] == "QUEUED" and result["replayRun"]["payload"] == {"x": 1}
 
@@ -136,6 +137,53 @@ def test_sdk_waits_for_the_429_reset_then_succeeds(server):
     result = sdk(server, "retry_429_reset")
     assert result["listed"] == [result["id"]]
     assert 900 <= result["elapsed"] <= 4000  # reset in 1 s plus up to 1 s of the SDK's jitter
+
+
+# Issue #19 through the SDK: items 1, 2, 4 and 5.
+def test_a_failed_runs_key_stays_until_reset(server):
+    result = sdk(server, "fidelity_key_after_failure")
+    assert result["failedKey"] == "fail-me" and len(result["listedKey"]) == 64  # retrieve: the user's key; list: the hash
+    # the first reset released it (200); the second finds no run holding it
+    assert result["resetAgain"] == {"name": "NotFoundError", "status": 404, "message":
+                                    f"No runs found with idempotency key: {result['listedKey']} and task: key-after-failure"}
+    assert result["second"] != result["first"] and result["cached"] == result["second"]
+
+
+def test_a_batch_item_that_cannot_trigger_is_a_pre_failed_run(server):
+    result = sdk(server, "fidelity_batch_pre_failed")
+    retrieved = result["retrieved"]
+    assert len(retrieved["runs"]) == 2 and retrieved["processing"]["errors"] == []
+    assert [run["status"] for run in result["items"]] == ["QUEUED", "SYSTEM_FAILURE"]
+    failed = result["items"][1]
+    assert failed["payload"] == {"n": 1} and failed["tags"] == [] and failed["isFailed"] is True
+    assert failed["error"] == {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
+
+
+def test_delay_strings_are_read_like_v8(server):
+    result = sdk(server, "fidelity_dates")
+    assert result["rfc"]["delayedUntil"] == "2099-01-01T10:00:00.000Z"
+    assert result["legacy"]["delayedUntil"] == "2099-01-01T09:00:00.000Z"  # "GMT+0100"
+    assert result["year"]["delayedUntil"] == "2049-01-01T00:00:00.000Z"  # a bare 49 is a year
+    assert result["junk"]["status"] == "QUEUED" and "delayedUntil" not in result["junk"]
+    assert result["duration"]["status"] == "DELAYED"
+    assert result["rescheduled"]["delayedUntil"] == "2099-12-25T12:00:00.000Z"
+
+
+def test_debounce_zero_seconds_and_the_422_order(server):
+    result = sdk(server, "fidelity_debounce")
+    assert result["first"]["status"] == "QUEUED" and result["second"] != result["first"]["id"]
+    assert result["errors"] == [
+        {"status": 422, "message": "Debounce requires a valid delay duration. Provided: abc"},
+        {"status": 422, "message": "Invalid debounce delay: abc. Supported formats: {number}s, {number}m, {number}h or "
+                                   '{number}hr, {number}d, {number}w, optionally combined (for example "2h30m").'},
+    ]
+
+
+def test_lock_to_version_needs_a_deployed_version(server):
+    result = sdk(server, "fidelity_versions")
+    assert result["run"]["version"] == "20250101.1"
+    assert result["rejected"] == {"name": "UnprocessableEntityError", "status": 422, "message":
+                                  "Task locked to version '20240101.1', but no worker found with that version."}
 
 
 # The same scenarios with the oldest 4.x SDK that batches through POST /api/v2/tasks/batch.

@@ -77,11 +77,11 @@ def test_unparseable_bodies(api, content, message):
         ({"options": {"ttl": None}}, 'Validation error: Expected string, received null at "options.ttl", or Expected number, received null at "options.ttl"'),
         ({"options": {"machine": "huge"}}, "Validation error: Invalid enum value. Expected 'micro' | 'small-1x' | 'small-2x' | 'medium-1x' | 'medium-2x' | 'large-1x' | 'large-2x', received 'huge' at \"options.machine\""),
         ({"options": {"tags": ["ok", "x" * 129]}}, 'Validation error: Tags must be less than 128 characters at "options.tags[1]"'),
-        ({"options": {"idempotencyKey": "k" * 2049}}, 'Validation error: String must contain at most 2048 character(s) at "options.idempotencyKey"'),
+        ({"options": {"idempotencyKey": "k" * 2049}}, 'Validation error: idempotencyKey must be 2048 characters or less at "options.idempotencyKey"'),
         ({"options": {"maxAttempts": "3", "test": 1}}, 'Validation error: Expected number, received string at "options.maxAttempts"; Expected boolean, received number at "options.test"'),
         ({"options": {"queue": {}}}, 'Validation error: Required at "options.queue.name"'),
         ({"options": {"debounce": {"key": "k"}}}, 'Validation error: Required at "options.debounce.delay"'),
-        ({"options": {"payloadType": "application/store"}}, "payload must be a non-empty string when options.payloadType is application/store"),
+        ({"options": {"payloadType": "application/store"}}, 'Validation error: payload must be a non-empty string when options.payloadType is application/store at "payload"'),
     ],
 )
 def test_validation_errors_read_like_zod(api, body, message):

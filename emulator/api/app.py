@@ -17,7 +17,7 @@ from ..core.config import Config
 from ..core.errors import ApiError
 from ..service import Engine, Services
 from ..store import StorageError
-from . import batches, control, dashboard, dev_worker, http, otel, run_data, runs, trigger, waitpoint_tokens
+from . import auth, batches, control, dashboard, dev_worker, http, otel, realtime, run_data, runs, streams, trigger, waitpoint_tokens
 from .middleware import ApiMiddleware
 from .recording import Recorder
 
@@ -78,6 +78,9 @@ def create_app(services: Services | None = None, *, config: Config | None = None
         *batches.routes(services),
         *runs.routes(services),
         *run_data.routes(services),
+        *auth.routes(services),
+        *realtime.routes(services),
+        *streams.routes(services),
         *control.routes(services),
         *control.fault_routes(services),
         *dashboard.routes(services),

@@ -12,6 +12,7 @@ from ..core.errors import ApiError
 from ..service import Engine, Services
 from ..service.batches import Created
 from . import http, presenters
+from .trigger import trigger_headers
 
 V3_CREATE_LIMIT = 131_072
 TASKS_BATCH_LIMIT = 1_000_000
@@ -38,6 +39,7 @@ def routes(services: Services) -> list[Route]:
         if request.method in ("GET", "OPTIONS"):
             return http.action_route_verbs(request)
         caller = await http.authenticate(request, engine)
+        trigger_headers(request)
         body = _validated(schemas.CreateBatchBody, await http.json_body(request, V3_CREATE_LIMIT))
         type_level = (("batch", None), ("tasks", None))
         if body.taskIdentifiers:
@@ -57,7 +59,8 @@ def routes(services: Services) -> list[Route]:
         return http.json_response(answer, 200 if created.cached else 202, headers)
 
     async def items(request: Request) -> Response:
-        if request.method != "POST":
+        if request.method in ("GET", "HEAD"):  # the loader; every other verb streams like POST
+            http.require_auth_header(request)
             raise ApiError(405, "Method not allowed. Use POST to stream batch items.")
         if request.headers.get("authorization") is None:
             await http.authenticate(request, engine)  # the global middleware's 401 comes first
@@ -119,7 +122,10 @@ def routes(services: Services) -> list[Route]:
         return http.json_response(answer, 202, headers)
 
     async def task_batch(request: Request) -> Response:
+        if request.method in ("GET", "HEAD"):
+            raise http.no_loader(request)
         if request.method != "POST":
+            http.require_auth_header(request)
             raise ApiError(405, "Method not allowed", headers={"Allow": "POST"})
         caller = await http.authenticate(request, engine, allow_jwt=False)
         http.check_content_length(request, TASK_BATCH_LIMIT)
@@ -149,8 +155,8 @@ def routes(services: Services) -> list[Route]:
 
     async def retrieve_v1(request: Request) -> Response:
         caller = await http.authenticate(request, engine)
-        view = await service.retrieve(caller.env, request.path_params["batch_id"], should_retry=False)
-        caller.require("read", ("batch", view.batch.id), ("runs", None))
+        view = await service.retrieve(caller.env, request.path_params["batch_id"])
+        caller.require("read", ("batch", view.batch.id), ("runs", None))  # a loader: 404 before 403
         return http.json_response(presenters.batch_v1(view))
 
     any_verb = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -94,6 +94,22 @@ def routes(services: Services) -> list[Route]:
         found = await services.runs.retrieve(caller.env, run_id)
         return http.json_response(presenters.retrieve(found, engine.config.base_url, engine.signer))
 
+    async def versions(request: Request) -> Response:
+        """Deployed worker versions of the Bearer key's environment (what ``lockToVersion`` may
+        name): GET lists, POST ``{"versions": [...], "replace"?: bool}`` adds, DELETE clears."""
+        caller = await http.authenticate(request, engine, allow_jwt=False)
+        if request.method == "GET":
+            listed = await services.versions.list(caller.env)
+        elif request.method == "DELETE":
+            listed = await services.versions.deploy(caller.env, [], replace=True)
+        else:
+            body = await _optional_json(request)
+            wanted = body.get("versions")
+            if not isinstance(wanted, list) or not all(isinstance(v, str) and v for v in wanted):
+                raise ApiError(400, 'Send {"versions": ["<version>", ...]} (non-empty strings)')
+            listed = await services.versions.deploy(caller.env, wanted, replace=body.get("replace") is True)
+        return http.json_response({"environment": caller.env.slug, "versions": listed})
+
     async def openapi(request: Request) -> Response:
         from .openapi import document
 
@@ -105,6 +121,7 @@ def routes(services: Services) -> list[Route]:
         Route("/__emulator/clock", clock, methods=["GET", "POST"]),
         Route("/__emulator/reset", reset, methods=["POST"]),
         Route("/__emulator/runs/{run_id}/{action}", outcome, methods=["POST"]),
+        Route("/__emulator/versions", versions, methods=["GET", "POST", "DELETE"]),
     ]
 
 

@@ -3,16 +3,16 @@ body pipeline (contract triggering.md §2.3, runs.md §1.5) and JSON answers."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import storable, tokens
+from ..core import storable, tokens, wire_json
 from ..core.errors import ApiError
 from ..core.records import Environment
-from ..core import wire_json
 from ..core.wire_json import parse_json
 from ..service.engine import Engine
 
@@ -28,26 +28,39 @@ _PROBLEM_401 = {
     "detail": "No authorization header provided",
     "error": "No authorization header provided",
 }
+#: Every verb a Remix route receives (its action gets all but GET/HEAD).
+ANY_VERB = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 FORBIDDEN = {"error": "Unauthorized", "code": "unauthorized", "param": "access_token", "type": "authorization"}
 
 
 _dumps = wire_json.encode
 
 
+#: Every Remix ``json()`` answer says so (and Express adds the charset to the 401 problem).
+JSON_TYPE = "application/json; charset=utf-8"
+PROBLEM_TYPE = "application/problem+json; charset=utf-8"
+
+
 class JSON(Response):
-    media_type = "application/json"
+    media_type = JSON_TYPE
 
     def render(self, content: Any) -> bytes:
         return _dumps(content)
 
 
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return JSON(body, status_code=status, headers=dict(headers or {}))
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *,
+                  media_type: str = JSON_TYPE) -> Response:
+    return JSON(body, status_code=status, headers=dict(headers or {}), media_type=media_type)
 
 
 def error_response(exc: ApiError) -> Response:
     content = exc.body if isinstance(exc.body, (bytes, str)) else _dumps(exc.body)
     return Response(content, status_code=exc.status, headers=exc.headers, media_type=exc.media_type)
+
+
+def problem_401() -> ApiError:
+    """The global middleware's answer to a missing header: pretty-printed, as Express sends it."""
+    return ApiError(401, body=json.dumps(_PROBLEM_401, indent=2).encode(), media_type=PROBLEM_TYPE)
 
 
 #: The plain 403 of the hand-written checks (parent runs, batch items).
@@ -95,10 +108,13 @@ async def authenticate(request: Request, engine: Engine, family=BUILDER, *, allo
     header = request.headers.get("authorization")
     if header is None:
         if request.url.path.startswith("/api/") and "/packets/" not in request.url.path:
-            raise ApiError(401, body=_PROBLEM_401, media_type="application/problem+json")
+            raise problem_401()
         raise ApiError(401, family[0])
-    token = header[7:] if header[:7].lower() == "bearer " else header
-    token = token.strip()
+    # Only the exact prefix "Bearer " is stripped (``bearer tr_...`` is an unknown key), and
+    # only the route builder trims what is left.
+    token = header[7:] if header.startswith("Bearer ") else header
+    if family not in (LEGACY, LEGACY_RESCHEDULE):
+        token = token.strip()
     if not token:
         raise ApiError(401, family[0])
     if allow_jwt and tokens.looks_like_jwt(token):
@@ -121,7 +137,9 @@ async def _public_token(token: str, engine: Engine, family) -> Caller:
     env = await engine.environment_by_id(subject)
     if env is None:
         raise ApiError(401, "Invalid Public Access Token")
-    verified = tokens.verify(token, env.api_key, engine.clock.now_ms() // 1000)
+    # Expiry is judged on the wall clock the SDK signs with (auth.createPublicToken), so moving
+    # the emulator clock in a test never invalidates a token just made.
+    verified = tokens.verify(token, env.api_key, engine.clock.wall_ms() // 1000)
     if verified is None:
         raise ApiError(401, "Public Access Token is invalid")
     scopes = verified.get("scopes")
@@ -188,12 +206,43 @@ def cors_headers(request: Request) -> dict[str, str]:
     }
 
 
+def require_auth_header(request: Request) -> None:
+    """The global middleware's problem+json 401 answers before any route looks at the verb."""
+    path = request.url.path
+    if (request.headers.get("authorization") is None and request.method != "OPTIONS"
+            and path.startswith("/api/") and "/packets/" not in path):
+        raise problem_401()
+
+
+def no_loader(request: Request) -> ApiError:
+    """A GET on a Remix route that exports no loader: Remix's own 400."""
+    require_auth_header(request)
+    return ApiError(400, body={"message": "Unexpected Server Error"}, headers={"X-Remix-Error": "yes"})
+
+
+def hand_written_action_verbs(request: Request) -> Response | None:
+    """The hand-written ``tags`` and ``reschedule`` actions: GET has no loader (400); any other
+    verb but POST returns ``{status: 405, ...}`` as a plain object, which Remix sends as 200."""
+    if request.method in ("GET", "HEAD"):
+        raise no_loader(request)
+    if request.method != "POST":
+        require_auth_header(request)
+        return json_response({"status": 405, "body": "Method Not Allowed"})
+    return None
+
+
 def action_route_verbs(request: Request) -> Response:
     """What the route builder's action routes answer to GET (405, empty body) and OPTIONS
     (200 ``{}`` with CORS headers); every other verb is handled like POST (contract §2.3)."""
     if request.method == "OPTIONS":
         return preflight(request)
-    raise ApiError(405, body=b"")
+    require_auth_header(request)
+    raise empty_405()
+
+
+def empty_405() -> ApiError:
+    """The route builder's loader: ``new Response(null, {status: 405})``, no content type."""
+    return ApiError(405, body=b"", media_type=None)
 
 
 def preflight(request: Request) -> Response:

@@ -9,6 +9,7 @@ import hashlib
 import json
 from typing import Any
 
+from ..core import js_number
 from ..core.errors import ApiError
 from ..core.faults import DEFAULT_MESSAGES, Fault
 from ..core.limiter import TokenBucket
@@ -85,7 +86,7 @@ class ApiMiddleware:
         headers: list[tuple[bytes, bytes]] = []
         if fault.body is None:
             body = json.dumps({"error": DEFAULT_MESSAGES.get(fault.status, "Error")}).encode()
-            content_type = "application/json"
+            content_type = "application/json; charset=utf-8"
         elif isinstance(fault.body, str) and fault.content_type and "json" not in fault.content_type:
             body, content_type = fault.body.encode(), fault.content_type
         else:
@@ -121,15 +122,19 @@ class ApiMiddleware:
             (b"x-ratelimit-reset", str(reset_wall).encode()),
         ]
         if not admitted:
-            seconds = round((reset - now) / 1000, 1)
-            detail = f"Rate limit exceeded {max(0, remaining)}/{capacity} requests remaining. Retry in {seconds} seconds."
+            seconds = max(0, (reset - now) / 1000)
+            seconds = int(seconds) if float(seconds).is_integer() else seconds  # JSON like JS prints it
+            detail = (f"Rate limit exceeded {max(0, remaining)}/{capacity} requests remaining. "
+                      f"Retry in {js_number.to_string(seconds)} seconds.")
             body = {
                 "title": "Rate Limit Exceeded", "status": 429,
                 "type": "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/429",
-                "detail": detail, "reset": reset_wall, "limit": capacity, "remaining": max(0, remaining),
+                "detail": detail, "reset": reset_wall, "limit": capacity, "remaining": remaining,
                 "secondsUntilReset": seconds, "error": detail,
             }
-            await _respond(send, 429, [(b"content-type", b"application/problem+json"), *stamp], json.dumps(body).encode())
+            # Express sends the problem pretty-printed, with a charset.
+            content_type = b"application/problem+json; charset=utf-8"
+            await _respond(send, 429, [(b"content-type", content_type), *stamp], json.dumps(body, indent=2).encode())
             return
 
         async def stamped(message: dict) -> None:

@@ -97,7 +97,20 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "Workers": _obj(["workers"], {"workers": {"type": "array"}}),
     "Ok": _obj(["ok"], {"ok": _BOOL}),
     "Error": _ERROR,
+    # Realtime (contract realtime.md): Electric shape messages, each value a string or null.
+    "ShapeMessages": {"type": "array", "items": _obj([], {
+        "key": _STR, "value": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+        "headers": _obj([], {"operation": {"enum": ["insert", "update", "delete"]},
+                             "control": {"enum": ["up-to-date", "must-refetch"]}})})},
+    "StreamVersion": _obj(["version"], {"version": {"enum": ["v1", "v2"]}}),
+    "Claims": _obj(["sub", "pub"], {"sub": _STR, "pub": _BOOL}),
+    "Waiting": _obj(["waiting"], {"waiting": _INT}),
+    "Written": _obj(["ok", "written"], {"ok": _BOOL, "written": _INT}),
 }
+_SHAPE_PARAMS = [
+    ("offset", _STR), ("handle", _STR), ("live", {"enum": ["true", "false"]}), ("cursor", _STR), ("log", _STR),
+    ("skipColumns", _STR),
+]
 
 _LIST_PARAMS = [
     ("page[size]", {"type": "integer", "minimum": 1, "maximum": 100}), ("page[after]", _STR), ("page[before]", _STR),
@@ -139,6 +152,22 @@ OPERATIONS: list[tuple[str, str, str, Any, str, str, list]] = [
     ("delete", "/__emulator/faults", "clearFaults", None, "200", "Ok", []),
     ("post", "/__emulator/rate-limits", "setRateLimits", {"type": "object"}, "200", "Ok", []),
     ("post", "/__emulator/reset", "resetState", None, "200", "Ok", []),
+    ("post", "/api/v1/auth/jwt/claims", "publicTokenClaims", None, "200", "Claims", []),
+    ("get", "/realtime/v1/runs/{runId}", "subscribeToRun", None, "200,409", "ShapeMessages", _SHAPE_PARAMS),
+    ("get", "/realtime/v1/runs", "subscribeToRunsWithTag", None, "200,409", "ShapeMessages",
+     _SHAPE_PARAMS + [("tags", _STR), ("createdAt", _STR)]),
+    ("get", "/realtime/v1/batches/{batchId}", "subscribeToBatch", None, "200,409", "ShapeMessages", _SHAPE_PARAMS),
+    ("get", "/realtime/v1/streams/{runId}/{streamKey}", "readStream", None, "200", "EventStream", []),
+    ("put", "/realtime/v1/streams/{runId}/{target}/{streamKey}", "createStream", None, "202", "StreamVersion", []),
+    ("post", "/realtime/v1/streams/{runId}/{target}/{streamKey}", "ingestStream", "ndjson", "200", "Empty", []),
+    ("head", "/realtime/v1/streams/{runId}/{target}/{streamKey}", "streamLastChunk", None, "200", "Empty", []),
+    ("post", "/realtime/v1/streams/{runId}/{target}/{streamKey}/append", "appendToStream", "text", "200", "Ok", []),
+    ("post", "/realtime/v1/streams/{runId}/input/{streamKey}", "sendInputStream", {"type": "object", "properties": {"data": {}}},
+     "200", "Ok", []),
+    ("get", "/realtime/v1/streams/{runId}/input/{streamKey}", "readInputStream", None, "200", "EventStream", []),
+    ("post", "/__emulator/runs/{runId}/streams/{streamKey}", "writeStream",
+     {"type": "object", "required": ["chunks"], "properties": {"chunks": {"type": "array"}}}, "200", "Written", []),
+    ("get", "/__emulator/realtime", "realtimeWaiting", None, "200", "Waiting", []),
 ]
 _DEV = "/engine/v1/dev/runs/{runId}"
 OPERATIONS += [
@@ -161,7 +190,10 @@ OPERATIONS += [
     ("post", "/api/v1/waitpoints/tokens/{waitpointId}/complete", "completeWaitpointToken", {"type": "object", "properties": {"data": {}}}, "200", "Success", []),
     ("get", "/__emulator/workers", "listWorkers", None, "200", "Workers", []),
 ]
-_UNAUTHENTICATED = {"/__emulator/workers", "/healthz", "/__emulator/clock", "/__emulator/faults", "/__emulator/rate-limits", "/__emulator/reset"}
+_UNAUTHENTICATED = {"/__emulator/workers", "/healthz", "/__emulator/clock", "/__emulator/faults", "/__emulator/rate-limits",
+                    "/__emulator/reset", "/__emulator/realtime"}
+#: What a success answer carries when it is not JSON.
+_NOT_JSON = {"EventStream": {"text/event-stream": {"schema": {"type": "string"}}}, "Empty": None}
 
 
 def _body_schema(body: Any, components: dict[str, Any]) -> dict[str, Any]:
@@ -187,15 +219,14 @@ def document() -> dict[str, Any]:
             "operationId": op_id,
             "parameters": params,
             "responses": {
-                **{
-                    code: {"description": "Success", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}}}
-                    for code in status.split(",")
-                },
+                **{code: _success(response) for code in status.split(",")},
                 "default": {"description": "An error in the contract's shape", "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Error"}},
-                    # the engine's "You don't have permissions for this run" is plain text upstream
-                    **({"text/plain": {"schema": {"type": "string"}}} if path.startswith("/engine/") else {}),
+                    # the engine's "You don't have permissions for this run" and some stream
+                    # route errors are plain text upstream
+                    **({"text/plain": {"schema": {"type": "string"}}}
+                       if path.startswith(("/engine/", "/realtime/v1/streams")) else {}),
                 }},
             },
         }
@@ -203,6 +234,8 @@ def document() -> dict[str, Any]:
             operation["security"] = [{"secretKey": []}]
         if body == "ndjson":
             operation["requestBody"] = {"required": True, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}
+        elif body == "text":
+            operation["requestBody"] = {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}
         elif body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _body_schema(body, components)}}}
         paths.setdefault(path, {})[method] = operation
@@ -215,6 +248,13 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": {"secretKey": {"type": "http", "scheme": "bearer"}}},
     }
+
+
+def _success(response: str) -> dict[str, Any]:
+    if response in _NOT_JSON:
+        content = _NOT_JSON[response]
+        return {"description": "Success", **({"content": content} if content else {})}
+    return {"description": "Success", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}}}
 
 
 def _path_names(path: str) -> list[str]:

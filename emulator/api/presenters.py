@@ -22,11 +22,12 @@ def sorted_tags(tags: list[str]) -> list[str]:
 
 
 def user_idempotency_key(run: Run) -> str | None:
-    """Retrieve shows the user's key (``idempotencyKeyOptions.key``), else the stored hash."""
+    """``getUserProvidedIdempotencyKey``: the user's key when valid ``idempotencyKeyOptions``
+    (``{key: string, scope: run|attempt|global}``) were sent, even after the key was released;
+    else the stored key (the hash), None once released."""
     options = run.idempotency_key_options
-    if options and isinstance(options.get("key"), (str, list)):
-        key = options["key"]
-        return "-".join(key) if isinstance(key, list) else key
+    if options and isinstance(options.get("key"), str) and options.get("scope") in ("run", "attempt", "global"):
+        return options["key"]
     return run.idempotency_key
 
 
@@ -83,10 +84,11 @@ def _packet_url(base: str, run: Run, data: str | None, signer: UrlSigner) -> str
 
 
 def list_item(run: Run, env) -> dict[str, Any]:
-    """A ``GET /api/v1/runs`` item: the stored key hash, list-specific fallbacks, ``env``."""
+    """A ``GET /api/v1/runs`` item: the stored key (the hash; left out when released or ""),
+    list-specific fallbacks, ``env``."""
     out = common_fields(run)
     out.pop("idempotencyKey", None)
-    if run.idempotency_key is not None:
+    if run.idempotency_key:
         out["idempotencyKey"] = run.idempotency_key
     if run.is_final and "finishedAt" not in out:
         out["finishedAt"] = iso(run.updated_at)
@@ -150,13 +152,15 @@ def batch_v2(view) -> dict[str, Any]:
 
 
 def batch_v1(view) -> dict[str, Any]:
-    """``GET /api/v1/batches/{id}``: no ``processing``, counts and ``errors`` when non-empty."""
+    """``GET /api/v1/batches/{id}``: no ``processing``; once processed, the counts of items that
+    got a run (pre-failed ones included) and of items that got none (not run outcomes);
+    ``errors`` when non-empty."""
     out = batch_v2(view)
     out.pop("processing")
     out.pop("processingCompletedAt", None)
     if view.batch.processing_completed_at is not None:
-        out["successfulRunCount"] = sum(1 for s in view.run_statuses if s == "COMPLETED_SUCCESSFULLY")
-        out["failedRunCount"] = sum(1 for s in view.run_statuses if boolean_helpers(s)["isFailed"])
+        out["successfulRunCount"] = len(view.run_ids)
+        out["failedRunCount"] = len(view.batch.errors)
     if view.batch.errors:
         out["errors"] = [dict(e) for e in view.batch.errors]
     return out

@@ -44,16 +44,21 @@ def routes(services: Services) -> list[Route]:
         return http.json_response({"data": [presenters.list_item(run, caller.env) for run in page.runs], "pagination": pagination})
 
     async def add_tags(request: Request) -> Response:
+        verb_answer = http.hand_written_action_verbs(request)
+        if verb_answer is not None:
+            return verb_answer
         caller = await http.authenticate(request, engine, http.LEGACY, allow_jwt=False)
         try:
             raw = http.parse_json(await request.body())
-        except ValueError:
+        except ValueError:  # upstream's catch-all answers 500 (the SDK then retries it)
+            if engine.config.bad_input == "production":
+                raise ApiError(500, "Something went wrong, please try again.") from None
             raise ApiError(400, "Invalid request body") from None
         try:
             body = schemas.AddTagsBody.model_validate(raw)
-        except schemas.ValidationError as exc:
-            issues = [{"code": "custom", "message": schemas.validation_message_of(e), "path": list(e["loc"])} for e in exc.errors(include_url=False)]
-            raise ApiError(400, "Invalid request body", body={"error": "Invalid request body", "issues": issues}) from None
+        except schemas.ValidationError as exc:  # the route answers zod's raw issues
+            body = {"error": "Invalid request body", "issues": schemas.zod_issues(exc)}
+            raise ApiError(400, "Invalid request body", body=body) from None
         tags = [body.tags] if isinstance(body.tags, str) else list(body.tags)
         message = await data.add_tags(caller.env, request.path_params["run_id"], tags)
         return http.json_response({"message": message})
@@ -64,6 +69,7 @@ def routes(services: Services) -> list[Route]:
             value, kind = await data.get_metadata(caller.env, request.path_params["run_id"])
             return http.json_response({"metadata": value, "metadataType": kind})
         if request.method != "PUT":
+            http.require_auth_header(request)
             raise ApiError(405, "Method not allowed", headers={"Allow": "PUT"})
         caller = await http.authenticate(request, engine, allow_jwt=False)
         raw = await http.json_body(request, METADATA_BODY_LIMIT)
@@ -76,7 +82,8 @@ def routes(services: Services) -> list[Route]:
 
     async def reset_key(request: Request) -> Response:
         if request.method == "GET":
-            raise ApiError(405, body=b"")
+            http.require_auth_header(request)
+            raise http.empty_405()
         caller = await http.authenticate(request, engine)
         raw = await http.json_body(request)
         try:
@@ -130,7 +137,7 @@ def routes(services: Services) -> list[Route]:
     return [
         Route("/api/v1/runs", list_runs, methods=["GET"]),
         Route("/api/v1/projects/{projectRef}/runs", list_runs, methods=["GET"]),
-        Route("/api/v1/runs/{run_id}/tags", add_tags, methods=["POST"]),
+        Route("/api/v1/runs/{run_id}/tags", add_tags, methods=http.ANY_VERB),
         Route("/api/v1/runs/{run_id}/metadata", metadata, methods=["GET", "PUT", "POST", "PATCH", "DELETE"]),
         Route("/api/v1/runs/{run_id}/result", run_result, methods=["GET"]),
         Route("/api/v1/batches/{batch_id}/results", batch_results, methods=["GET"]),

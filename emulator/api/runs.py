@@ -26,8 +26,8 @@ def routes(services: Services) -> list[Route]:
         return http.json_response(presenters.retrieve(found, engine.config.base_url, engine.signer))
 
     async def cancel(request: Request) -> Response:
-        if request.method == "GET":
-            raise ApiError(405, body=b"")
+        if request.method in ("GET", "HEAD"):
+            raise http.no_loader(request)  # other verbs cancel, like POST
         caller = await http.authenticate(request, engine)
         run_id = request.path_params["run_id"]
         if caller.is_public:  # an action: the 403 comes before the 404
@@ -37,16 +37,31 @@ def routes(services: Services) -> list[Route]:
         return http.json_response({"id": run.id})
 
     async def reschedule(request: Request) -> Response:
+        verb_answer = http.hand_written_action_verbs(request)
+        if verb_answer is not None:
+            return verb_answer
         caller = await http.authenticate(request, engine, http.LEGACY_RESCHEDULE, allow_jwt=False)
         raw = await request.body()
-        try:  # upstream answers an unstructured 500 to non-JSON; the emulator says 400
-            body = schemas.validate(schemas.RescheduleBody, http.parse_json(raw))
+        try:
+            data = http.parse_json(raw)
+        except ValueError:  # upstream's request.json() throws outside any try: Remix's bare 500
+            if engine.config.bad_input == "production":
+                raise ApiError(500, body=b"Unexpected Server Error", media_type=None,
+                               headers={"Content-Type": "text/plain"}) from None
+            raise ApiError(400, "Invalid request body") from None
+        try:
+            body = schemas.validate(schemas.RescheduleBody, data)
         except ValueError:
             raise ApiError(400, "Invalid request body") from None
         found = await services.runs.reschedule(caller.env, request.path_params["run_id"], body.delay)
         return http.json_response(presenters.retrieve(found, engine.config.base_url, engine.signer))
 
     async def replay(request: Request) -> Response:
+        if request.method in ("GET", "HEAD"):
+            raise http.no_loader(request)
+        if request.method != "POST":
+            http.require_auth_header(request)
+            raise ApiError(405, "Method not allowed", headers={"Allow": "POST"})
         caller = await http.authenticate(request, engine, allow_jwt=False)
         run = await services.runs.replay(caller.env, request.path_params["run_id"])
         return http.json_response({"id": run.id})
@@ -54,7 +69,7 @@ def routes(services: Services) -> list[Route]:
     return [
         Route("/api/v3/runs/{run_id}", retrieve, methods=["GET"]),
         Route("/api/v2/runs/{run_id}/cancel", cancel, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-        Route("/api/v1/runs/{run_id}/reschedule", reschedule, methods=["POST"]),
-        Route("/api/v1/runs/{run_id}/replay", replay, methods=["POST"]),
+        Route("/api/v1/runs/{run_id}/reschedule", reschedule, methods=http.ANY_VERB),
+        Route("/api/v1/runs/{run_id}/replay", replay, methods=http.ANY_VERB),
     ]
 

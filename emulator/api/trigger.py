@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core import schemas, tokens
+from ..core import js_number, schemas, tokens
+from ..core.zod import js_length
 from ..core.errors import ApiError
 from ..service import Services
 from . import http
@@ -14,31 +17,29 @@ from . import http
 TRIGGER_BODY_LIMIT = 3_145_728
 
 
-def _trigger_headers(request: Request) -> tuple[str | None, str | None]:
-    """Header validation (pipeline step 6) and the headers that win over body options."""
+def trigger_headers(request: Request) -> tuple[str | None, str | None]:
+    """``HeadersSchema`` of the trigger route (pipeline step 6; the v3 batch create route uses it
+    too) and the headers that win over body options."""
     issues = []
     key = request.headers.get("idempotency-key")
-    if key is not None and len(key) > 2048:
+    if key is not None and js_length(key) > 2048:
         issues.append(
             {"code": "too_big", "maximum": 2048, "type": "string", "inclusive": True, "exact": False,
-             "message": "String must contain at most 2048 character(s)", "path": ["idempotency-key"]}
+             "message": "idempotency-key must be 2048 characters or less", "path": ["idempotency-key"]}
         )
     engine_version = request.headers.get("x-trigger-engine-version")
     if engine_version is not None and engine_version not in ("V1", "V2"):
         issues.append(
-            {"code": "invalid_enum_value", "options": ["V1", "V2"], "received": engine_version,
-             "message": f"Invalid enum value. Expected 'V1' | 'V2', received '{engine_version}'",
-             "path": ["x-trigger-engine-version"]}
+            {"received": engine_version, "code": "invalid_enum_value", "options": ["V1", "V2"],
+             "path": ["x-trigger-engine-version"],
+             "message": f"Invalid enum value. Expected 'V1' | 'V2', received '{engine_version}'"}
         )
     link = request.headers.get("x-trigger-span-parent-as-link")
-    if link is not None:
-        try:
-            float(link)
-        except ValueError:
-            issues.append(
-                {"code": "invalid_type", "expected": "number", "received": "nan",
-                 "message": "Expected number, received nan", "path": ["x-trigger-span-parent-as-link"]}
-            )
+    if link is not None and math.isnan(js_number.number(link)):  # z.coerce.number(): "" is 0
+        issues.append(
+            {"code": "invalid_type", "expected": "number", "received": "nan",
+             "path": ["x-trigger-span-parent-as-link"], "message": "Expected number, received nan"}
+        )
     if issues:
         raise http.headers_error(issues)
     return key, request.headers.get("idempotency-key-ttl")
@@ -52,10 +53,10 @@ def routes(services: Services) -> list[Route]:
         caller = await http.authenticate(request, engine)
         http.check_content_length(request, TRIGGER_BODY_LIMIT)
         task = request.path_params["task"]
-        header_key, header_ttl = _trigger_headers(request)
+        header_key, header_ttl = trigger_headers(request)
         raw = await http.json_body(request, TRIGGER_BODY_LIMIT)
         try:
-            body = schemas.validate(schemas.TriggerBody, raw)
+            body = schemas.validate_trigger(raw)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         caller.require("trigger", ("tasks", task))

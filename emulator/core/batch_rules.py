@@ -3,11 +3,14 @@ the batch status lifecycle (contract triggering.md §5-8, runs.md §6). No SQL, 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from . import ids, limits
+from . import ids, js_number, limits, packets, trigger_rules
+from .errors import ApiError
+from .schemas import BatchItem, TriggerBody, ValidationError, validation_message
 from .records import (
     BATCH_COMPLETED,
     BATCH_PARTIAL_FAILED,
@@ -15,6 +18,7 @@ from .records import (
     FINAL_STATUSES,
     SYSTEM_FAILURE,
     Batch,
+    Environment,
     Run,
 )
 
@@ -86,13 +90,87 @@ async def ndjson_lines(chunks: AsyncIterator[bytes], max_line: int = MAX_LINE_BY
 
 def oversized_message(size: int) -> str:
     return (
-        f"Batch item payload is too large ({size / 1024:.2f} KB). Maximum allowed size is "
-        f"{MAX_LINE_BYTES / 1024:.2f} KB. Reduce the payload size or offload large data to external storage."
+        f"Batch item payload is too large ({size / 1024:.1f} KB). Maximum allowed size is "
+        f"{MAX_LINE_BYTES / 1024:.1f} KB. Reduce the payload size or offload large data to external storage."
     )
 
 
-def pre_failed_run(env_id: str, task: str, batch: Batch, index: int, message: str, code: str, now: int) -> Run:
-    """§6.3: an item that could not trigger still gets a run, already SYSTEM_FAILURE."""
+def invalid_item_message(data: object, issues: list[dict]) -> str:
+    """``Invalid item at index N: `` + zod's ``error.message`` (the issues, pretty-printed);
+    a missing or non-number ``index`` is "unknown index"."""
+    index = data.get("index") if isinstance(data, dict) else None
+    known = isinstance(index, (int, float)) and not isinstance(index, bool)
+    where = f"index {js_number.to_string(index)}" if known else "unknown index"
+    return f"Invalid item at {where}: {json.dumps(issues, indent=2, ensure_ascii=False)}"
+
+
+def failed_item_payload(payload: object) -> str:
+    """A pre-failed run's payload: a string as sent, anything else ``JSON.stringify(p ?? "")``."""
+    return payload if isinstance(payload, str) else packets.js_stringify("" if payload is None else payload)
+
+
+COULD_NOT_TRIGGER = "BATCH_ITEM_COULD_NOT_TRIGGER"
+#: The one-request v2 route discards an item's real error and says this.
+V2_ITEM_FAILED = "Trigger failed for batch item (queue limit, entitlement, or validation error)"
+
+
+def item_draft(env: Environment, batch: Batch, index: int, data: dict, now: int, dev_default_ttl: str) -> trigger_rules.Draft | Run:
+    """An item's draft run (exactly a single trigger's rules), or its pre-failed run when it
+    cannot trigger."""
+    task = str(data.get("task", ""))
+    if "__oversized__" in data:
+        return pre_failed(env.id, batch, index, task, oversized_message(data["__oversized__"]), "PAYLOAD_TOO_LARGE", now)
+    try:
+        item = BatchItem.model_validate(data)
+        fields = {"options"} | ({"payload"} if "payload" in item.model_fields_set else set())
+        body = TriggerBody.model_construct(_fields_set=fields, payload=item.payload, options=item.options)
+        draft = trigger_rules.prepare(env, item.task, body, now, dev_default_ttl=dev_default_ttl, batch_item=True)
+    except (ApiError, ValidationError) as exc:
+        message = exc.message if isinstance(exc, ApiError) else validation_message(exc)
+        options = data.get("options")
+        payload_type = options.get("payloadType") if isinstance(options, dict) else None
+        return pre_failed(env.id, batch, index, task, message, COULD_NOT_TRIGGER, now,
+                          payload=failed_item_payload(data.get("payload")),
+                          payload_type=payload_type if isinstance(payload_type, str) else packets.JSON)
+    draft.run.batch_id = batch.id
+    draft.run.batch_index = index
+    draft.run.trigger_function = "batchTriggerAndWait" if batch.resume_parent else "batchTrigger"
+    if batch.parent_run_id:
+        draft.run.options = {**draft.run.options, "parentRunId": batch.parent_run_id}
+        if batch.resume_parent:
+            draft.run.options["resumeParentOnCompletion"] = True
+    return draft
+
+
+def needs_state(batch: Batch, draft: trigger_rules.Draft) -> bool:
+    """Must the item go through the single-trigger path (a key, debounce, parent or version)?"""
+    run = draft.run
+    return (
+        draft.idempotency_key is not None or draft.debounce is not None or bool(batch.parent_run_id)
+        or bool(run.options.get("parentRunId")) or bool(run.lock_to_version)
+    )
+
+
+def with_parent(run: Run, parent: Run | None) -> Run:
+    """A pre-failed run hangs under the batch's parent like the item's run would have."""
+    if parent is not None:
+        run.parent_id = parent.id
+        run.root_id = parent.root_id or parent.id
+        run.depth = parent.depth + 1
+    return run
+
+
+def pre_failed(env_id: str, batch: Batch, index: int, task: str, message: str, code: str, now: int,
+               *, payload: str | None = "{}", payload_type: str = packets.JSON) -> Run:
+    if batch.api == "v2" and code == COULD_NOT_TRIGGER:
+        message = V2_ITEM_FAILED
+    return pre_failed_run(env_id, task, batch, index, message, code, now, payload, payload_type)
+
+
+def pre_failed_run(env_id: str, task: str, batch: Batch, index: int, message: str, code: str, now: int,
+                   payload: str | None = "{}", payload_type: str = packets.JSON) -> Run:
+    """§6.3: an item that could not trigger still gets a run, already SYSTEM_FAILURE, with the
+    item's payload and no tags, key, metadata, delay or TTL."""
     run = Run(
         id=ids.run_id(),
         env_id=env_id,
@@ -101,6 +179,8 @@ def pre_failed_run(env_id: str, task: str, batch: Batch, index: int, message: st
         created_at=now,
         updated_at=now,
         queue=f"task/{task or 'unknown'}",
+        payload=payload,
+        payload_type=payload_type,
         completed_at=now,
         error={"type": "INTERNAL_ERROR", "code": code, "message": message},
         batch_id=batch.id,
@@ -115,7 +195,7 @@ def status_of(batch: Batch, run_statuses: list[str]) -> str:
     """The shown status: PENDING/PARTIAL_FAILED become COMPLETED once every run is final."""
     if (
         batch.status in (BATCH_PENDING, BATCH_PARTIAL_FAILED)
-        and batch.processing_completed_at is not None
+        and batch.sealed
         and run_statuses
         and all(status in FINAL_STATUSES for status in run_statuses)
     ):

@@ -33,6 +33,19 @@ class Config:
     #: A repeated batch ``idempotencyKey``: ``cached`` answers 200 ``isCached:true`` (what the
     #: server intends), ``reject`` the production snapshot's 422.
     batch_idempotency: str = "cached"
+    #: ``lockToVersion`` in an environment with no deployed version (``emu.deploy``): False
+    #: accepts any version; True answers production's 422 (no worker has that version).
+    strict_versions: bool = False
+    #: ``GET /api/v1/runs/{id}/metadata``: ``parsed`` answers the object the SDK's schema
+    #: expects; ``raw`` production's stored string (or null), which the SDK rejects.
+    metadata_get: str = "parsed"
+    #: ``GET /api/v1/runs/{id}/result``: ``state`` answers a result for every finished run;
+    #: ``production`` only for cancelled runs (upstream reads attempt rows V2 runs never have).
+    run_results: str = "state"
+    #: Bad input that crashes a production route (non-JSON tags and reschedule bodies, a
+    #: malformed ``parentRunId``, NDJSON that is not UTF-8): ``4xx`` answers a client error,
+    #: ``production`` the 500 production answers.
+    bad_input: str = "4xx"
     #: Base URL the emulator is reachable at: presigned packet URLs point here, and when
     #: served, its host is one the emulator answers for.
     base_url: str = "http://127.0.0.1:3030"
@@ -48,3 +61,9 @@ class Config:
     #: Seconds a served request may leave its body unsent before it is answered 408 and the
     #: connection closed (a Content-Length larger than the body would hang it for good).
     body_timeout_s: float = 10.0
+    #: How long a live realtime request (``/realtime/v1/...&live=true``) is held when nothing
+    #: changes, in seconds (Electric's ~20 s). State changes answer it at once.
+    realtime_poll_timeout: float = 20.0
+    #: A realtime stream read (SSE) ends after this many seconds without data, unless the
+    #: request sends ``Timeout-Seconds`` (production's inactivity timeout).
+    realtime_stream_timeout: float = 60.0

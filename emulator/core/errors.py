@@ -19,7 +19,7 @@ class ApiError(Exception):
         *,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
-        media_type: str = "application/json",
+        media_type: str | None = "application/json; charset=utf-8",
     ) -> None:
         super().__init__(message)
         self.status = status

@@ -23,3 +23,15 @@ MAX_JSON_DEPTH = 512
 PACKET_OBJECT_LIMIT = 10 * 1024 * 1024
 #: Seconds a presigned packet URL stays valid, on the wall clock (production: 300 s).
 PRESIGNED_URL_TTL_S = 300
+#: The tag feed's ``createdAt`` window: default and ceiling (realtime.md §5).
+REALTIME_DEFAULT_CREATED_AT = "24h"
+REALTIME_MAX_CREATED_AT_MS = 86_400_000
+#: Rows in one multi-run snapshot (the native backend's cap, realtime.md §5).
+REALTIME_MAX_LIST_RESULTS = 1000
+#: ``Timeout-Seconds`` a stream read accepts, and the SSE keep-alive interval (realtime.md §8.2).
+STREAM_TIMEOUT_RANGE_S = (1, 600)
+STREAM_PING_INTERVAL_S = 10.0
+#: ``streams.append`` bodies (realtime.md §8.3).
+STREAM_APPEND_LIMIT = 512 * 1024
+#: One ingest line and one emulator-written chunk (the batch line limit).
+STREAM_LINE_LIMIT = BODY_LIMIT

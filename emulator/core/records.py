@@ -150,6 +150,12 @@ class Run:
     due_at: int | None = None
     #: ``[[internal status, ms], ...]``: every status change with its clock time.
     events: list[list[Any]] = field(default_factory=list)
+    #: Realtime stream keys created on this run, in order (the ``realtimeStreams`` column).
+    realtime_streams: list[str] = field(default_factory=list)
+    #: The change number of the unit that last wrote this run, and of the one that created
+    #: it: realtime feeds answer "what changed after offset N" with them (store/runs.py).
+    version: int = 0
+    created_version: int = 0
 
     @property
     def public_status(self) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from . import storable
-from .durations import parse_date_ms, parse_duration_ms
+from . import js_date, js_number, storable
+from .durations import parse_duration_ms
 from .errors import ApiError
 from .schemas import MACHINES
 
@@ -120,38 +121,57 @@ def parse_period_ms(value: str) -> int | None:
 
 
 def _split(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    items = [v.strip() for v in value.split(",")]
-    return [v for v in items if v] or None
+    """``value ? value.split(",") : undefined``: no trimming, empty entries kept."""
+    return value.split(",") if value else None
 
 
 def _issue(path: str, message: str, code: str = "custom", **extra: Any) -> dict[str, Any]:
     return {"code": code, **extra, "message": message, "path": [path]}
 
 
+def _page_size_issues(raw: str) -> tuple[int | None, list[dict[str, Any]]]:
+    """``z.coerce.number().int().positive().min(1).max(100)``: every failing check, in order."""
+    key = "page[size]"
+    number = js_number.number(raw)
+    if number != number:
+        return None, [{"code": "invalid_type", "expected": "number", "received": "nan", "path": [key],
+                       "message": "Expected number, received nan"}]
+    issues = []
+    if not (math.isfinite(number) and number.is_integer()):
+        issues.append({"code": "invalid_type", "expected": "integer", "received": "float",
+                       "message": "Expected integer, received float", "path": [key]})
+    if number <= 0:
+        issues.append(_issue(key, "Number must be greater than 0", "too_small",
+                             minimum=0, type="number", inclusive=False, exact=False))
+    if number < 1:
+        issues.append(_issue(key, "Number must be greater than or equal to 1", "too_small",
+                             minimum=1, type="number", inclusive=True, exact=False))
+    if number > 100:
+        issues.append(_issue(key, "Number must be less than or equal to 100", "too_big",
+                             maximum=100, type="number", inclusive=True, exact=False))
+    return (None if issues else int(number)), issues
+
+
+def _coerced_date(raw: str) -> int | None:
+    """``CoercedDate``: ``new Date(Number(s))`` when ``s`` is numeric ("" is 0), else V8's
+    ``new Date(s)``; None for an Invalid Date."""
+    number = js_number.number(raw)
+    if number == number:
+        return int(number) if abs(number) <= 8_640_000_000_000_000 else None
+    return js_date.parse(raw)
+
+
 def parse(params: Mapping[str, str], now: int) -> RunQuery:
+    """The query in ``ApiRunListSearchParams``' terms; issues in the schema's key order."""
     query = RunQuery()
     issues: list[dict[str, Any]] = []
 
     size = params.get("page[size]")
     if size is not None:
-        try:
-            number = float(size)
-        except ValueError:
-            number = float("nan")
-        if number != number:
-            issues.append(_issue("page[size]", "Expected number, received nan", "invalid_type", expected="number", received="nan"))
-        elif not number.is_integer():
-            issues.append(_issue("page[size]", "Expected integer, received float", "invalid_type", expected="integer", received="float"))
-        elif number < 1:
-            issues.append(_issue("page[size]", "Number must be greater than or equal to 1", "too_small",
-                                 minimum=1, type="number", inclusive=True, exact=False))
-        elif number > 100:
-            issues.append(_issue("page[size]", "Number must be less than or equal to 100", "too_big",
-                                 maximum=100, type="number", inclusive=True, exact=False))
-        else:
-            query.size = int(number)
+        value, found = _page_size_issues(size)
+        issues += found
+        if value is not None:
+            query.size = value
 
     statuses = _split(params.get("filter[status]"))
     if statuses is not None:
@@ -161,15 +181,8 @@ def parse(params: Mapping[str, str], now: int) -> RunQuery:
         else:
             query.statuses = sorted({internal for s in statuses for internal in STATUS_FILTER[s]})
 
-    machines = _split(params.get("filter[machine]"))
-    if machines is not None:
-        bad = [m for m in machines if m not in MACHINES]
-        if bad:
-            issues.append(_issue("filter[machine]", f"Invalid machine values: {', '.join(bad)}"))
-        query.machines = machines
-
     is_test = params.get("filter[isTest]")
-    if is_test is not None:
+    if is_test:
         if is_test not in ("true", "false"):
             issues.append(_issue("filter[isTest]", f"Invalid value for isTest: {is_test}"))
         else:
@@ -179,11 +192,18 @@ def parse(params: Mapping[str, str], now: int) -> RunQuery:
         raw = params.get(key)
         if raw is None:
             continue
-        at = int(raw) if re.fullmatch(r"-?\d{1,16}", raw.strip()) else parse_date_ms(raw)
-        if at is None or abs(at) > 8_640_000_000_000_000:
-            issues.append(_issue(key, f"Invalid date: {raw}"))
+        at = _coerced_date(raw)
+        if at is None:
+            issues.append({"code": "invalid_date", "path": [key], "message": "Invalid date"})
         else:
             setattr(query, attr, at)
+
+    machines = _split(params.get("filter[machine]"))
+    if machines is not None:
+        bad = [m for m in machines if m not in MACHINES]
+        if bad:
+            issues.append(_issue("filter[machine]", f"Invalid machine values: {', '.join(bad)}"))
+        query.machines = machines
 
     if issues:
         raise QueryError(issues)

@@ -3,11 +3,13 @@ the wire's camelCase names."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Union
 
-from pydantic import Field
-
+from .durations import coerce_date_ms
+from .metadata_body import MetadataOperation, UpdateMetadataBody  # noqa: F401 - re-exported
 from .zod import (  # noqa: F401 - re-exported: the request models and their validation in one import
+    MISSING,
+    ValidationError,
     _boolean,
     _enum,
     _field,
@@ -16,74 +18,105 @@ from .zod import (  # noqa: F401 - re-exported: the request models and their val
     _non_negative_integer,
     _number,
     _string,
-    ValidationError,
     _Zod,
-    issue,
+    at,
+    custom,
+    fail,
+    format_issues,
+    int_issue,
+    invalid_date,
+    is_aborting,
+    js_length,
+    too_big,
+    too_small,
+    type_issue,
+    union,
     validate,
     validation_message,
-    validation_message_of,
+    zod_issues,
     zod_type,
 )
 
 MACHINES = ("micro", "small-1x", "small-2x", "medium-1x", "medium-2x", "large-1x", "large-2x")
 
-
-
 _TAG_MESSAGE = "Tags must be less than 128 characters"
 
 
 def _tags(value: Any) -> str | list[str]:
-    """``string (≤128) | string[] (each ≤128)``; the count limit is a 422 checked later."""
+    """``RunTags = z.union([RunTag, RunTag.array()])``, ``RunTag = z.string().max(128)``. A union
+    member that only failed a check (a long tag) answers alone; when both fail on types, zod
+    reports both. The count limit is a 422 checked later."""
     if isinstance(value, str):
-        if len(value) > 128:
-            raise issue(_TAG_MESSAGE)
+        if js_length(value) > 128:
+            raise fail(too_big(128, _TAG_MESSAGE, kind="string"))
         return value
     if isinstance(value, list):
+        issues, typed = [], True
         for index, tag in enumerate(value):
             if not isinstance(tag, str):
-                raise issue(f"Expected string, received {zod_type(tag)}", index)
-            if len(tag) > 128:
-                raise issue(_TAG_MESSAGE, index)
+                issues.append(at(type_issue("string", tag), index))
+                typed = False
+            elif js_length(tag) > 128:
+                issues.append(at(too_big(128, _TAG_MESSAGE, kind="string"), index))
+        if issues and typed:
+            raise fail(*issues)
+        if issues:
+            raise fail(union([type_issue("string", value)], issues))
         return value
-    kind = zod_type(value)
-    raise issue(f"Expected string, received {kind}", "|", f"Expected array, received {kind}")
+    raise fail(union([type_issue("string", value)], [type_issue("array", value)]))
 
 
 def _delay(value: Any) -> Any:
-    """``z.string().or(z.coerce.date())``: JSON objects and arrays are not dates."""
-    if isinstance(value, (dict, list)):
-        raise issue(f"Expected string, received {zod_type(value)}", "|", "Invalid date")
-    return value
+    """``z.string().or(z.coerce.date())``: a string, or anything ``new Date(value)`` makes a
+    valid date of (null, booleans, numbers in range, arrays that read as a date)."""
+    if isinstance(value, str) or (value is not MISSING and coerce_date_ms(value) is not None):
+        return value
+    raise fail(union([type_issue("string", value)], [invalid_date()]))
 
 
 def _ttl(value: Any) -> str | int:
+    """``z.string().or(z.number().nonnegative().int())``: a number that fails its checks is a
+    dirty member, reported alone (no ``, or``)."""
     if isinstance(value, str):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if isinstance(value, float) and not value.is_integer():
-            raise issue("Expected string, received number", "|", "Expected integer, received float")
+        issues = []
         if value < 0:
-            raise issue("Expected string, received number", "|", "Number must be greater than or equal to 0")
+            issues.append(too_small(0, "Number must be greater than or equal to 0"))
+        if not float(value).is_integer():
+            issues.append(int_issue())
+        if issues:
+            raise fail(*issues)
         return int(value)
-    kind = zod_type(value)
-    raise issue(f"Expected string, received {kind}", "|", f"Expected number, received {kind}")
+    raise fail(union([type_issue("string", value)], [type_issue("number", value)]))
 
 
 def _string_or_number(value: Any) -> str:
+    """``concurrencyKey``: ``z.union([z.string(), z.number()]).transform(String)``."""
     if isinstance(value, str):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-    kind = zod_type(value)
-    raise issue(f"Expected string, received {kind}", "|", f"Expected number, received {kind}")
+    raise fail(union([type_issue("string", value)], [type_issue("number", value)]))
 
+
+def _external_id(value: Any) -> str | None:
+    """``externalDeploymentId``: trimmed, "" dropped, then ``z.string().max(128)``."""
+    if isinstance(value, str):
+        value = value.strip() or None
+        if value is not None and js_length(value) > 128:
+            raise fail(too_big(128, "externalId must be at most 128 characters", kind="string"))
+        return value
+    raise fail(type_issue("string", value))
 
 
 Str = Annotated[str, *_field(_string, {"type": "string"})]
 Int = Annotated[int, *_field(_integer, {"type": "integer"})]
 Num = Annotated[float, *_field(_number, {"type": "number"})]
 Bool = Annotated[bool, *_field(_boolean, {"type": "boolean"})]
-Key2048 = Annotated[str, *_field(_max_length(2048), {"type": "string", "maxLength": 2048})]
+Key2048 = Annotated[
+    str, *_field(_max_length(2048, "idempotencyKey must be 2048 characters or less"), {"type": "string", "maxLength": 2048})
+]
 Key512 = Annotated[str, *_field(_max_length(512), {"type": "string", "maxLength": 512})]
 Machine = Annotated[str, *_field(_enum(*MACHINES), {"enum": list(MACHINES)})]
 Tags = Annotated[
@@ -93,7 +126,8 @@ Tags = Annotated[
 Delay = Annotated[Any, *_field(_delay, {"anyOf": [{"type": "string"}, {"type": "number"}]})]
 Ttl = Annotated[Union[str, int], *_field(_ttl, {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 0}]})]
 StrOrNum = Annotated[str, *_field(_string_or_number, {"anyOf": [{"type": "string"}, {"type": "number"}]})]
-
+ExternalId = Annotated[str, *_field(_external_id, {"type": "string", "maxLength": 128})]
+NonNegativeInt = Annotated[int, *_field(_non_negative_integer, {"type": "integer", "minimum": 0})]
 
 
 class IdempotencyKeyOptions(_Zod):
@@ -114,34 +148,67 @@ class QueueOption(_Zod):
 
 
 class TriggerOptions(_Zod):
-    payloadType: Str = None
-    payloadSize: Annotated[int, *_field(_non_negative_integer, {"type": "integer", "minimum": 0})] = None
-    idempotencyKey: Key2048 = None
-    idempotencyKeyTTL: Str = None
-    idempotencyKeyOptions: IdempotencyKeyOptions = None
-    delay: Delay = None
-    ttl: Ttl = None
-    debounce: Debounce = None
-    tags: Tags = None
-    metadata: Any = None
-    metadataType: Str = None
-    queue: QueueOption = None
-    concurrencyKey: StrOrNum = None
-    machine: Machine = None
-    maxAttempts: Int = None
-    maxDuration: Num = None
-    priority: Num = None
-    test: Bool = None
-    region: Str = None
-    lockToVersion: Str = None
-    externalDeploymentId: Str = None
-    parentRunId: Str = None
-    resumeParentOnCompletion: Bool = None
-    parentBatch: Str = None
+    """``TriggerTaskRequestBody.options``, fields in the server's order (issues follow it)."""
+
     dependentAttempt: Str = None
     parentAttempt: Str = None
     dependentBatch: Str = None
+    parentBatch: Str = None
+    parentRunId: Str = None
+    resumeParentOnCompletion: Bool = None
+    lockToVersion: Str = None
+    externalDeploymentId: ExternalId = None
+    queue: QueueOption = None
+    concurrencyKey: StrOrNum = None
+    delay: Delay = None
+    idempotencyKey: Key2048 = None
+    idempotencyKeyTTL: Str = None
+    idempotencyKeyOptions: IdempotencyKeyOptions = None
+    machine: Machine = None
+    maxAttempts: Int = None
+    maxDuration: Num = None
+    metadata: Any = None
+    metadataType: Str = None
+    payloadType: Str = None
+    payloadSize: NonNegativeInt = None
+    tags: Tags = None
+    test: Bool = None
+    ttl: Ttl = None
+    priority: Num = None
     bulkActionId: Str = None
+    region: Str = None
+    debounce: Debounce = None
+
+
+class BatchQueueOption(_Zod):
+    name: Str
+
+
+class BatchItemOptions(_Zod):
+    """``BatchTriggerTaskItem.options`` (v2 and NDJSON items): fewer fields, another order."""
+
+    concurrencyKey: StrOrNum = None
+    delay: Delay = None
+    idempotencyKey: Key2048 = None
+    idempotencyKeyTTL: Str = None
+    idempotencyKeyOptions: IdempotencyKeyOptions = None
+    lockToVersion: Str = None
+    externalDeploymentId: ExternalId = None
+    machine: Machine = None
+    maxAttempts: Int = None
+    maxDuration: Num = None
+    metadata: Any = None
+    metadataType: Str = None
+    parentAttempt: Str = None
+    payloadType: Str = None
+    payloadSize: NonNegativeInt = None
+    queue: BatchQueueOption = None
+    tags: Tags = None
+    test: Bool = None
+    ttl: Ttl = None
+    priority: Num = None
+    region: Str = None
+    debounce: Debounce = None
 
 
 class TriggerBody(_Zod):
@@ -156,22 +223,28 @@ class RescheduleBody(_Zod):
 
 
 def _positive_integer(value: Any) -> int:
-    value = _integer(value)
+    """``z.number().int().positive()``: both checks report."""
+    _number(value)
+    issues = [] if float(value).is_integer() else [int_issue()]
     if value <= 0:
-        raise issue("Number must be greater than 0")
-    return value
+        issues.append(too_small(0, "Number must be greater than 0", inclusive=False))
+    if issues:
+        raise fail(*issues)
+    return int(value)
 
 
 def _task_identifiers(value: Any) -> list[str]:
+    """``z.array(z.string().min(1)).min(1)``: the array's own check first, then each item."""
     if not isinstance(value, list):
-        raise issue(f"Expected array, received {zod_type(value)}")
-    if not value:
-        raise issue("Array must contain at least 1 element(s)")
+        raise fail(type_issue("array", value))
+    issues = [] if value else [too_small(1, "Array must contain at least 1 element(s)", kind="array")]
     for index, item in enumerate(value):
         if not isinstance(item, str):
-            raise issue(f"Expected string, received {zod_type(item)}", index)
-        if not item:
-            raise issue("String must contain at least 1 character(s)", index)
+            issues.append(at(type_issue("string", item), index))
+        elif not item:
+            issues.append(at(too_small(1, "String must contain at least 1 character(s)", kind="string"), index))
+    if issues:
+        raise fail(*issues)
     return value
 
 
@@ -187,10 +260,10 @@ class CreateBatchBody(_Zod):
 class BatchItem(_Zod):
     """One NDJSON line of ``POST /api/v3/batches/{id}/items``."""
 
-    index: Annotated[int, *_field(_non_negative_integer, {"type": "integer", "minimum": 0})]
+    index: NonNegativeInt
     task: Str
     payload: Any = None
-    options: TriggerOptions = None
+    options: BatchItemOptions = None
 
 
 class TaskBatchItem(_Zod):
@@ -199,7 +272,7 @@ class TaskBatchItem(_Zod):
     task: Str
     payload: Any = None
     context: Any = None
-    options: TriggerOptions = None
+    options: BatchItemOptions = None
 
 
 class BatchTriggerV2Body(_Zod):
@@ -218,73 +291,6 @@ class TaskBatchBody(_Zod):
     items: list[TriggerBody]
 
 
-def _metadata_key(value: Any) -> str:
-    from .metadata import is_safe_key
-
-    _string(value)
-    if not is_safe_key(value):
-        raise issue(f"Unsafe metadata key: {value}")
-    return value
-
-
-MetadataKey = Annotated[str, *_field(_metadata_key, {"type": "string"})]
-
-
-def _record(value: Any) -> dict:
-    if not isinstance(value, dict):
-        raise issue(f"Expected object, received {zod_type(value)}")
-    return value
-
-
-Record = Annotated[dict, *_field(_record, {"type": "object"})]
-
-
-class _UpdateOp(_Zod):
-    type: Literal["update"]
-    value: Record
-
-
-class _SetOp(_Zod):
-    type: Literal["set"]
-    key: MetadataKey
-    value: Any = None
-
-
-class _DeleteOp(_Zod):
-    type: Literal["delete"]
-    key: MetadataKey
-
-
-class _AppendOp(_Zod):
-    type: Literal["append"]
-    key: MetadataKey
-    value: Any = None
-
-
-class _RemoveOp(_Zod):
-    type: Literal["remove"]
-    key: MetadataKey
-    value: Any = None
-
-
-class _IncrementOp(_Zod):
-    type: Literal["increment"]
-    key: MetadataKey
-    value: Num
-
-
-MetadataOperation = Annotated[
-    Union[_UpdateOp, _SetOp, _DeleteOp, _AppendOp, _RemoveOp, _IncrementOp], Field(discriminator="type")
-]
-
-
-class UpdateMetadataBody(_Zod):
-    metadata: Record = None
-    operations: list[MetadataOperation] = None
-    parentOperations: list[MetadataOperation] = None
-    rootOperations: list[MetadataOperation] = None
-
-
 class AddTagsBody(_Zod):
     tags: Tags
 
@@ -296,5 +302,34 @@ class ResetIdempotencyBody(_Zod):
 def _min_one(value: Any, message: str) -> str:
     _string(value)
     if not value:
-        raise issue(message)
+        raise fail(too_small(1, message, kind="string"))
     return value
+
+
+_STORE = "application/store"
+_STORE_MESSAGE = "payload must be a non-empty string when options.payloadType is application/store"
+
+
+def _bad_store_payload(raw: Any) -> bool:
+    options = raw.get("options") if isinstance(raw, dict) else None
+    if not isinstance(options, dict) or options.get("payloadType") != _STORE:
+        return False
+    payload = raw.get("payload")
+    return not (isinstance(payload, str) and payload)
+
+
+def validate_trigger(raw: Any) -> TriggerBody:
+    """``TriggerTaskRequestBody`` with its ``superRefine``: an ``application/store`` payload must
+    be a non-empty string. zod runs the refinement when the object is valid or only failed
+    checks (sizes, ``.int()``), not after a type error, and reports it last."""
+    try:
+        body = TriggerBody.model_validate(raw)
+        issues: list[dict[str, Any]] = []
+    except ValidationError as exc:
+        body, issues = None, zod_issues(exc)
+    if _bad_store_payload(raw) and not any(is_aborting(issue) for issue in issues):
+        issues.append(at(custom(_STORE_MESSAGE), "payload"))
+    if issues:
+        raise ValueError(format_issues(issues))
+    assert body is not None
+    return body

@@ -147,3 +147,8 @@ def can_every(scopes: list, action: str, resources: list[Resource], unless: tupl
     if unless and can(scopes, action, *unless):
         return True
     return bool(resources) and all(can(scopes, action, r) for r in resources)
+
+
+def scope_allows(scopes: list, action: str, resource_type: str, resource_id: str | None = None) -> bool:
+    """``can`` for one resource (an id of None is the whole type)."""
+    return can(scopes, action, (resource_type, resource_id))

@@ -66,7 +66,6 @@ def expire(run: Run, at: int) -> None:
     run.expired_at = at
     run.completed_at = at
     run.error = {"type": "STRING_ERROR", "raw": f"Run expired because the TTL ({run.ttl}) was reached"}
-    release_idempotency_key(run)
     refresh_due(run)
 
 
@@ -76,7 +75,8 @@ def apply_due(run: Run, now: int) -> bool:
     if at is None or at > now:
         return False
     if run.status == DELAYED:
-        enqueue(run, at)
+        # A delay already past when set (a coerced JSON date, a past reschedule) ends when it was set.
+        enqueue(run, max(at, run.updated_at))
         return True
     if run.status == PENDING:
         expire(run, at)
@@ -86,7 +86,8 @@ def apply_due(run: Run, now: int) -> bool:
 
 
 def release_idempotency_key(run: Run) -> None:
-    """The key moves on; the user's key stays in ``idempotency_key_options`` for display."""
+    """The key moves on (done by the next trigger with the key, or a reset, never when the run
+    fails or expires); the user's key stays in ``idempotency_key_options`` for display."""
     run.idempotency_key = None
     run.idempotency_key_expires_at = None
 
@@ -99,13 +100,18 @@ def releases_key(run: Run, now: int) -> bool:
     return run.status in KEY_RELEASING_STATUSES
 
 
-def cancel(run: Run, at: int) -> bool:
-    """API cancel: final runs are left alone (200 no-op upstream). Returns True if it changed."""
+def cancel(run: Run, at: int, *, finish: bool = False) -> bool:
+    """API cancel: final runs are left alone (200 no-op upstream). Returns True if it changed.
+
+    A run that never started gets no ``completedAt`` (retrieve then shows no ``finishedAt``);
+    a started one, or one cancelled with its parent (``finish``), is finished now."""
     if run.is_final:
         return False
+    started = run.started_at is not None
     run.set_status(CANCELED, at)
     run.error = {"type": "STRING_ERROR", "raw": "Canceled by user"}
-    run.completed_at = at
+    if started or finish:
+        run.completed_at = at
     refresh_due(run)
     return True
 
@@ -148,7 +154,6 @@ def fail(run: Run, error: dict[str, Any], at: int, status: str = "FAILED") -> No
         raise ValueError(f"status must be one of {', '.join(FAILURE_STATUSES)}")
     _finish(run, internal, at, "fail")
     run.error = error
-    release_idempotency_key(run)
 
 
 def built_in_error(error: str | dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from typing import Any
 from . import ids, packets, storable, transitions
 from .durations import (
     idempotency_ttl_ms,
-    is_date_string,
     parse_duration_ms,
     resolve_delay,
     stringify_duration,
@@ -32,6 +31,10 @@ _DURATION_FORMATS = (
     "Supported formats: {number}s, {number}m, {number}h or {number}hr, {number}d, {number}w, "
     'optionally combined (for example "2h30m").'
 )
+
+
+#: ``options.delay`` was not sent (JSON ``null`` is sent: zod coerces it to the epoch).
+_ABSENT = object()
 
 
 class Unprocessable(ApiError):
@@ -115,27 +118,32 @@ def effective_ttl(options: TriggerOptions, env: Environment, dev_default: str) -
 
 
 def validate_debounce(debounce: Debounce, delay_option: Any, now: int) -> int:
-    """§4.5.1: the 422s, in the server's order. Returns the initial ``delayUntil``."""
+    """§4.5.1: the 422s in the server's order (``triggerTask.server.ts``). Returns the initial
+    ``delayUntil``: the explicit ``delay`` when one was sent (JS ``??``), else ``debounce.delay``.
+
+    ``delay_option`` is ``_ABSENT`` when the trigger sent no ``delay``."""
     d = debounce.delay
-    if is_date_string(d):
+    initial = resolve_delay(d if delay_option is _ABSENT else delay_option, now)
+    if initial is None:
+        raise Unprocessable(f"Debounce requires a valid delay duration. Provided: {d}")
+    if resolve_delay(d, now) is None:
+        raise Unprocessable(f"Invalid debounce delay: {d}. {_DURATION_FORMATS}")
+    delay_ms = parse_duration_ms(d)
+    if delay_ms is None:  # only a future date gets here
         raise Unprocessable(
             f"Invalid debounce delay: {d}. debounce.delay must be a duration, not a date, because it is "
             f"re-applied every time the run is pushed back. {_DURATION_FORMATS}"
         )
-    if parse_duration_ms(d) is None:
-        raise Unprocessable(f"Invalid debounce delay: {d}. {_DURATION_FORMATS}")
     if debounce.maxDelay is not None:
         max_ms = parse_duration_ms(debounce.maxDelay)
         if max_ms is None:
             raise Unprocessable(f"Invalid debounce maxDelay: {debounce.maxDelay}. {_DURATION_FORMATS}")
-        if max_ms <= parse_duration_ms(d):
+        if max_ms <= delay_ms:
             raise Unprocessable(
                 f"debounce.maxDelay ({debounce.maxDelay}) must be longer than debounce.delay ({d}). "
-                "maxDelay bounds how long a run can be pushed back in total."
+                "A debounced run is only pushed back while it stays inside maxDelay, so with these values "
+                "every trigger would create its own run."
             )
-    initial = resolve_delay(delay_option if delay_option is not None else d, now)
-    if initial is None or initial <= now:
-        raise Unprocessable(f"Debounce requires a valid delay duration. Provided: {d}")
     return initial
 
 
@@ -154,20 +162,21 @@ def prepare(
     options = body.options or TriggerOptions()
     payload_type = options.payloadType or packets.JSON
     payload_sent = "payload" in body.model_fields_set
-    if payload_type == packets.STORE and not (isinstance(body.payload, str) and body.payload):
-        raise ApiError(400, "payload must be a non-empty string when options.payloadType is application/store")
 
     check_tag_count(options.tags)
-    delay_until = resolve_delay(options.delay, now)
+    delay = options.delay if "delay" in options.model_fields_set else _ABSENT
+    delay_until = None if delay is _ABSENT else resolve_delay(delay, now)
     if options.debounce is not None:
-        delay_until = validate_debounce(options.debounce, options.delay, now)
+        delay_until = validate_debounce(options.debounce, delay, now)
 
     store_payload = packets.store_batch_payload if batch_item else packets.store_trigger_payload
     metadata_type = options.metadataType or packets.JSON
     metadata = packets.store_metadata(options.metadata, metadata_type)
+    # The header wins even when it is "" (only a missing header falls back to the body); an
+    # empty key is stored as it is, with no expiry, and never looked up (§4.4).
     key = header_key if header_key is not None else options.idempotencyKey
-    ttl_source = header_ttl if header_ttl is not None else options.idempotencyKeyTTL
-    key_ttl = idempotency_ttl_ms(ttl_source)
+    # An invalid or empty TTL header falls back to the body's TTL, then to 30 days.
+    key_ttl = idempotency_ttl_ms(header_ttl, options.idempotencyKeyTTL)
 
     max_duration = None
     if options.maxDuration is not None:
@@ -192,7 +201,7 @@ def prepare(
         options=options_record(options),
         tags=normalize_tags(options.tags),
         idempotency_key=key,
-        idempotency_key_expires_at=(now + key_ttl) if key is not None else None,
+        idempotency_key_expires_at=(now + key_ttl) if key else None,
         idempotency_key_options=(
             options.idempotencyKeyOptions.model_dump(mode="json") if options.idempotencyKeyOptions else None
         ),

@@ -50,6 +50,11 @@ def nesting_depth(raw: bytes) -> int:
         raw = _JSON_STRING.sub(b"", raw.replace(b"\\\\", b"").replace(b'\\"', b""))
     brackets = raw.translate(_NESTING, _NOT_NESTING)
     return max(accumulate(array("b", brackets)), default=0)
+def _finite_int(text: str) -> int:
+    value = int(text)
+    if len(text) > 300 and abs(value) > 1.7976931348623157e308:  # JS would read Infinity
+        raise ValueError(f"{text[:20]}... is out of range")
+    return value
 
 
 def parse_json(raw: bytes) -> Any:
@@ -60,7 +65,7 @@ def parse_json(raw: bytes) -> Any:
         raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_finite_int)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ValueError("Invalid JSON") from exc
 

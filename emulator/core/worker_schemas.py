@@ -7,32 +7,28 @@ from typing import Annotated, Any
 
 from .durations import parse_date_ms
 from .schemas import Bool, Key2048, Str
-from .zod import _field, _Zod, issue
+from .zod import _field, _Zod, at, fail, invalid_date, type_issue
 
 
 def _date_ms(value: Any) -> int:
     parsed = parse_date_ms(value)
     if parsed is None:
-        raise issue("Invalid date")
+        raise fail(invalid_date())
     return parsed
 
 
 def _record(value: Any) -> dict:
     if not isinstance(value, dict):
-        from .zod import zod_type
-
-        raise issue(f"Expected object, received {zod_type(value)}")
+        raise fail(type_issue("object", value))
     return value
 
 
 def _string_list(value: Any) -> list[str]:
-    from .zod import zod_type
-
     if not isinstance(value, list):
-        raise issue(f"Expected array, received {zod_type(value)}")
+        raise fail(type_issue("array", value))
     for index, item in enumerate(value):
         if not isinstance(item, str):
-            raise issue(f"Expected string, received {zod_type(item)}", index)
+            raise fail(at(type_issue("string", item), index))
     return value
 
 

@@ -32,6 +32,8 @@ from . import assertions, handlers
 from .dev_workers import ClockControl, DevWorkersMixin
 from .intercept import Interceptor
 from .loop import LoopThread, asgi_call
+from .streams import StreamWriting
+from .versions import Versions
 
 T = TypeVar("T")
 
@@ -40,7 +42,7 @@ _DEFAULT_BASE_URL = Config.__dataclass_fields__["base_url"].default
 COMPAT_MODES = ("production", "docs")
 
 
-class LocalEmulator(DevWorkersMixin):
+class LocalEmulator(DevWorkersMixin, StreamWriting, Versions):
     """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
     def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
@@ -106,7 +108,8 @@ class LocalEmulator(DevWorkersMixin):
         self._call(self.engine.reset())
         self._call(self.engine.reset_clock())
         for name in ("strict_keys", "compat", "dev_default_ttl", "batch_rate_limit", "api_rate_limit",
-                     "request_idempotency", "batch_idempotency"):
+                     "request_idempotency", "batch_idempotency", "strict_versions", "metadata_get",
+                     "run_results", "bad_input"):
             setattr(self.config, name, getattr(self._initial_config, name))
         self.config.keys = list(self._initial_config.keys)
         self._handlers.clear()
@@ -218,11 +221,12 @@ class LocalEmulator(DevWorkersMixin):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         bound_port = sock.getsockname()[1]
+        from ..api.server import Server
         from ..api.socket import asgi
 
         self._socket = asgi(self.app, self.services)
         config = uvicorn.Config(self._socket, lifespan="off", log_level="warning", access_log=False)
-        self._server = uvicorn.Server(config)
+        self._server = Server(config)
 
         async def boot() -> None:
             self._server_task = asyncio.ensure_future(self._server.serve(sockets=[sock]))

@@ -77,7 +77,9 @@ async def asgi_call(app: Any, method: str, url: "httpx.URL | str", headers: list
     async def receive():
         nonlocal sent
         if sent:
-            return {"type": "http.disconnect"}
+            # The caller is still waiting for this answer: it never disconnects (a long-poll
+            # watching for a disconnect is ended by its own timeout or a state change).
+            await asyncio.Event().wait()
         sent = True
         return {"type": "http.request", "body": content, "more_body": False}
 

@@ -7,15 +7,19 @@ from ..core.clock import Clock
 from ..core.config import Config
 from .batches import BatchService
 from .engine import Engine
+from .realtime import RealtimeService
 from .run_data import RunDataService
 from .run_logs import RunLogService
 from .runs import Retrieved, RunService
+from .streams import StreamService
+from .versions import VersionService
 from .waitpoint_tokens import WaitpointTokenService
 from .waits import settle
 from .worker_engine import WorkerEngine
 from .workers import WorkerService
 
-__all__ = ["BatchService", "Engine", "Retrieved", "RunDataService", "RunService", "Services"]
+__all__ = ["BatchService", "Engine", "RealtimeService", "Retrieved", "RunDataService", "RunService", "Services",
+           "StreamService", "VersionService"]
 
 
 class Services:
@@ -31,6 +35,9 @@ class Services:
         self.tokens = WaitpointTokenService(self.engine)
         self.run_logs = RunLogService(self.engine)
         self.engine.due_hooks.append(settle)
+        self.realtime = RealtimeService(self.engine)
+        self.streams = StreamService(self.engine)
+        self.versions = VersionService(self.engine)
 
     @property
     def config(self) -> Config:

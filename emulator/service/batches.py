@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, Callable
 
 from pydantic import ValidationError
 
-from ..core import batch_rules, ids, storable, trigger_rules
+from ..core import batch_rules, ids, js_json, js_number, storable, trigger_rules
 from ..core.clock import iso
 from ..core.errors import ApiError, NotFound
 from ..core.limiter import TokenBucket
@@ -23,14 +23,8 @@ from ..core.records import (
     Environment,
     Run,
 )
-from ..core.schemas import (
-    BatchItem,
-    CreateBatchBody,
-    TaskBatchItem,
-    TriggerBody,
-    validation_message,
-)
 from ..core import wire_json
+from ..core.schemas import BatchItem, CreateBatchBody, TaskBatchItem, zod_issues
 from ..core.wire_json import parse_json
 from ..store import Tx
 from . import waits
@@ -39,7 +33,6 @@ from .runs import RunService
 from .unit import unit
 
 _FLUSH_EVERY = 200
-_COULD_NOT = "BATCH_ITEM_COULD_NOT_TRIGGER"
 
 
 @dataclass
@@ -169,46 +162,54 @@ class BatchService:
             deduplicated += len(pending) - added
             pending.clear()
 
-        seen = 0
+        emitted = 0  # items read so far: an oversized line with no readable index gets this one
         try:
             async for line_no, line in batch_rules.ndjson_lines(chunks):
-                seen += 1
-                if seen > batch.run_count:  # bounds one request's work (the SDK sends each item once)
-                    raise ApiError(
-                        422, f"Too many items in one request: batch {batch.id} has {batch.run_count} runs"
-                    )
-                pending.append(self._ingest(batch, line_no, line, may_item))
+                item = self._ingest(batch, line_no, line, emitted, may_item)
+                if item is None:
+                    continue
+                emitted += 1
+                if emitted > batch.run_count:  # bounds one request's work (the SDK sends each item once)
+                    raise ApiError(422, f"Too many items in one request: batch {batch.id} has {batch.run_count} runs")
+                pending.append(item)
                 if len(pending) >= _FLUSH_EVERY:
                     await flush()
         finally:
             await flush()  # items accepted before an error stay enqueued
-        if may_item is not None and not seen:
+        if may_item is not None and not emitted:
             raise ApiError(403, "Unauthorized")
         return await self._seal_if_complete(env, batch.id, accepted, deduplicated)
 
     def _ingest(
-        self, batch: Batch, line_no: int, line: bytes | batch_rules.Oversized, may_item: Callable[[str], bool] | None
-    ) -> tuple[int, str]:
+        self, batch: Batch, line_no: int, line: bytes | batch_rules.Oversized, emitted: int,
+        may_item: Callable[[str], bool] | None = None,
+    ) -> tuple[int, str] | None:
+        """One NDJSON line as ``(index, stored item)``; None for a line that is only whitespace.
+        ``may_item(task)``: may this caller trigger the item's task (403 otherwise)?"""
         if isinstance(line, batch_rules.Oversized):
-            if line.index is None:
-                raise ApiError(422, "Invalid item at index unknown index: the line is too large to read")
             if may_item is not None and not may_item(line.task):
                 raise ApiError(403, "Unauthorized")
-            self._check_index(batch, line.index)
-            marker = {"__oversized__": line.size, "index": line.index, "task": line.task}
-            return line.index, json.dumps(marker)
+            index = line.index if line.index is not None else emitted
+            self._check_index(batch, index)
+            marker = {"__oversized__": line.size, "index": index, "task": line.task}
+            return index, json.dumps(marker)
         try:
-            data = parse_json(line)
-        except ValueError as exc:
-            cause = exc.__cause__
-            detail = "invalid UTF-8" if isinstance(cause, UnicodeDecodeError) else str(cause or exc)
+            text = line.decode("utf-8").strip(js_number.JS_SPACE)
+        except UnicodeDecodeError:
+            if self.config.bad_input == "production":
+                raise ApiError(500, "Something went wrong") from None
+            raise ApiError(400, f"Invalid UTF-8 at line {line_no}: The encoded data was not valid for encoding utf-8") from None
+        if not text:
+            return None
+        try:
+            data = parse_json(text.encode("utf-8", "surrogatepass"))
+        except ValueError:
+            detail = js_json.error_message(text) or "Number out of range"  # JS would read Infinity
             raise ApiError(400, f"Invalid JSON at line {line_no}: {detail}") from None
         try:
             item = BatchItem.model_validate(data)
         except ValidationError as exc:
-            index = data.get("index") if isinstance(data, dict) else None
-            where = index if isinstance(index, int) and not isinstance(index, bool) and index >= 0 else "unknown index"
-            raise ApiError(422, f"Invalid item at index {where}: {validation_message(exc)}") from None
+            raise ApiError(422, batch_rules.invalid_item_message(data, zod_issues(exc))) from None
         if may_item is not None and not may_item(item.task):
             raise ApiError(403, "Unauthorized")
         self._check_index(batch, item.index)
@@ -217,7 +218,7 @@ class BatchService:
             trigger_rules.check_storable(item, batch_item=True)
         except ApiError as exc:
             raise ApiError(422, f"Invalid item at index {item.index}: {exc.message}") from None
-        return item.index, line.decode("utf-8")
+        return item.index, text
 
     @staticmethod
     def _check_index(batch: Batch, index: int) -> None:
@@ -240,30 +241,39 @@ class BatchService:
     def _seal(self, tx: Tx, env: Environment, batch: Batch, items: list[tuple[int, str]], now: int) -> list[tuple[Run, bool]]:
         """Seal and turn every item into a run, in index order, inside the caller's transaction.
 
-        Items that need no stored state (no idempotency key, debounce or parent) are written
-        in bulk; the others go through the single-trigger path one by one, after every
-        earlier item is written, so later items see earlier ones exactly as separate triggers would.
+        Items that need no stored state (no idempotency key, debounce, parent or locked
+        version) are written in bulk; the others go through the single-trigger path one by
+        one, after every earlier item is written, so later items see earlier ones exactly as
+        separate triggers would. An item that cannot trigger still gets a run, pre-failed
+        (§6.3): it counts as a created run, not as a batch error.
         """
         batch.sealed = True
         batch.status = BATCH_PROCESSING
+        parent = tx.run(env.id, batch.parent_run_id) if batch.parent_run_id else None
         made: list[tuple[Run, bool]] = []
         unwritten: list[Run] = []
         for index, body in items:
-            outcome = self._item_draft(env, batch, index, json.loads(body), now)
+            outcome = batch_rules.item_draft(env, batch, index, json.loads(body), now, self.config.dev_default_ttl)
             if isinstance(outcome, Run):
-                run, cached = outcome, False
+                run, cached = batch_rules.with_parent(outcome, parent), False
                 unwritten.append(run)
-            elif outcome.idempotency_key is not None or outcome.debounce is not None or batch.parent_run_id:
+            elif batch_rules.needs_state(batch, outcome):
                 tx.insert_runs(unwritten)
                 unwritten.clear()
                 try:
                     run, cached = self.runs.trigger_prepared(tx, env, outcome, now)
                 except ApiError as exc:
-                    run, cached = self._pre_failed(env, batch, index, outcome.run.task, exc.message, _COULD_NOT, now), False
+                    draft = outcome.run
+                    failed = batch_rules.pre_failed(env.id, batch, index, draft.task, exc.message, batch_rules.COULD_NOT_TRIGGER, now,
+                                              payload=draft.payload, payload_type=draft.payload_type)
+                    run, cached = batch_rules.with_parent(failed, parent), False
                     unwritten.append(run)
             elif outcome.metadata_too_large:
+                draft = outcome.run
                 message = f"Metadata exceeds maximum size of {METADATA_LIMIT} bytes"
-                run, cached = self._pre_failed(env, batch, index, outcome.run.task, message, _COULD_NOT, now), False
+                failed = batch_rules.pre_failed(env.id, batch, index, draft.task, message, batch_rules.COULD_NOT_TRIGGER, now,
+                                          payload=draft.payload, payload_type=draft.payload_type)
+                run, cached = batch_rules.with_parent(failed, parent), False
                 unwritten.append(run)
             else:
                 run, cached = outcome.run, False
@@ -273,40 +283,11 @@ class BatchService:
         tx.set_batch_item_runs(batch.id, [(index, run.id) for (index, _), (run, _) in zip(items, made)])
         # Every item got a run (failed items a pre-failed one), so the batch waits on its runs.
         batch.status = BATCH_PENDING
-        batch.processing_completed_at = now
+        if batch.api != "v2":  # the one-request v2 route never records its processing
+            batch.processing_completed_at = now
         batch.updated_at = now
         tx.update_batch(batch)
         return made
-
-    def _item_draft(self, env: Environment, batch: Batch, index: int, data: dict, now: int) -> trigger_rules.Draft | Run:
-        """The item's draft run, or a pre-failed run when it cannot trigger."""
-        task = str(data.get("task", ""))
-        if "__oversized__" in data:
-            message = batch_rules.oversized_message(data["__oversized__"])
-            return self._pre_failed(env, batch, index, task, message, "PAYLOAD_TOO_LARGE", now)
-        try:
-            item = BatchItem.model_validate(data)
-            fields = {"options"} | ({"payload"} if "payload" in item.model_fields_set else set())
-            body = TriggerBody.model_construct(_fields_set=fields, payload=item.payload, options=item.options)
-            draft = trigger_rules.prepare(
-                env, item.task, body, now, dev_default_ttl=self.config.dev_default_ttl, batch_item=True
-            )
-        except ApiError as exc:
-            return self._pre_failed(env, batch, index, task, exc.message, _COULD_NOT, now)
-        except ValidationError as exc:
-            return self._pre_failed(env, batch, index, task, validation_message(exc), _COULD_NOT, now)
-        draft.run.batch_id = batch.id
-        draft.run.batch_index = index
-        draft.run.trigger_function = "batchTriggerAndWait" if batch.resume_parent else "batchTrigger"
-        if batch.parent_run_id:
-            draft.run.options = {**draft.run.options, "parentRunId": batch.parent_run_id}
-            if batch.resume_parent:
-                draft.run.options["resumeParentOnCompletion"] = True
-        return draft
-
-    def _pre_failed(self, env: Environment, batch: Batch, index: int, task: str, message: str, code: str, now: int) -> Run:
-        batch.errors.append({"index": index, "taskIdentifier": task, "error": message, "errorCode": code})
-        return batch_rules.pre_failed_run(env.id, task, batch, index, message, code, now)
 
     # -- one-request batches (v2 and v1 routes) -------------------------------------------
     @unit

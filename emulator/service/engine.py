@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
-from ..core import ids, transitions
+from ..core import feeds, ids, transitions
 from ..core.clock import DATETIME_MAX_MS, DATETIME_MIN_MS, Clock, ClockError, from_ms
 from ..core.config import Config
 from ..core.environments import key_environment_type
@@ -19,6 +19,7 @@ from ..core.faults import FaultSet
 from ..core.presigned import UrlSigner
 from ..core.records import Environment
 from ..store import Database, Duplicate, Tx
+from .notifier import Notifier
 
 T = TypeVar("T")
 
@@ -45,9 +46,12 @@ class Engine:
         self.due_hooks: list[Callable[[Tx, int], int]] = []
         #: ``listener(run ids)`` called after a unit in which those runs got a new snapshot.
         self.snapshot_listeners: list[Callable[[set[str]], None]] = []
+        #: Realtime waiters, woken with what each unit of work changed once it committed.
+        self.notifier = Notifier()
 
     async def open(self) -> None:
         """Open the database and prove it takes writes (StorageError naming the cause)."""
+        self.notifier.open()
         await self.db.open(Tx)
 
         def prepare(tx: Tx) -> str:
@@ -63,6 +67,7 @@ class Engine:
         self.csrf_token = hmac.new(secret.encode(), b"dashboard forms", hashlib.sha256).hexdigest()
 
     async def close(self) -> None:
+        self.notifier.close()
         await self.db.close()
 
     # -- the unit of work -----------------------------------------------------------------
@@ -70,21 +75,23 @@ class Engine:
         """Run ``fn(tx, now)`` as one unit of work, after what fell due by ``now``. A unique
         index refusing a row (another process claimed a key between lookup and insert) rolls
         the whole unit back and runs it again."""
-        def work(tx: Tx) -> T:
+        def work(tx: Tx) -> tuple[T, Tx]:
             now = self._now(tx)
             self.apply_due(tx, now)
             result = fn(tx, now)
             if not read:
                 for hook in self.due_hooks:
                     hook(tx, now)
-            return result
+            return result, tx
 
         for _ in range(3):
             try:
-                result = await self.db.run(work, read=read)
+                result, tx = await self.db.run(work, read=read)
             except Duplicate:
                 continue
             self._report_snapshots()
+            if tx.changed_runs or tx.changed_streams:
+                self.publish(tx)
             return result
         raise ApiError(503, "The emulator's database is busy, please try again.")
 
@@ -94,6 +101,13 @@ class Engine:
         if self.shared:
             self.clock.sync(tx.clock_offset_ms())
         return self.clock.now_ms()
+
+    def publish(self, tx: Tx) -> None:
+        """Wake the realtime waiters on what a committed unit changed, handing them the runs as
+        written (the notifier hands a waiter on another thread's loop over thread-safely)."""
+        items = [(key, run, run.id) for run in tx.changed_runs.values() for key in feeds.run_keys(run)]
+        items += [(feeds.stream_key(run_id, stream), None, None) for run_id, stream in tx.changed_streams]
+        self.notifier.publish(items)
 
     def apply_due(self, tx: Tx, now: int) -> int:
         applied = 0
@@ -183,21 +197,24 @@ class Engine:
         """Move the clock and apply what fell due, in one transaction (the stored offset and
         the runs it moved change together)."""
 
-        def work(tx: Tx) -> int:
+        def work(tx: Tx) -> tuple[int, Tx]:
             self._now(tx)
             move()
             if self.shared:
                 tx.put_clock_offset_ms(self.clock.offset_ms)
             now = self.clock.now_ms()
             self.apply_due(tx, now)
-            return now
+            return now, tx
 
-        now = await self.db.run(work)
+        now, tx = await self.db.run(work)
         self._report_snapshots()
+        if tx.changed_runs or tx.changed_streams:
+            self.publish(tx)
         return now
 
     async def reset(self) -> None:
         await self.db.run(lambda tx: tx.wipe())
+        self.notifier.end_all()
         self._environments.clear()
         self.buckets.clear()
         self.faults.clear()

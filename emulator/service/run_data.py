@@ -94,10 +94,14 @@ class RunDataService:
 
     # -- metadata -------------------------------------------------------------------------
     @unit(read=True)
-    def get_metadata(self, tx: Tx, now: int, env: Environment, run_id: str) -> tuple[dict[str, Any], str]:
+    def get_metadata(self, tx: Tx, now: int, env: Environment, run_id: str) -> tuple[Any, str]:
+        """The parsed object the SDK's schema expects (``{}`` when none), or with
+        ``Config.metadata_get = "raw"`` production's stored string (or None)."""
         run = tx.run(env.id, run_id)
         if run is None:
             raise NotFound("Run not found")
+        if self.engine.config.metadata_get == "raw":
+            return run.metadata, run.metadata_type
         return packets.parse_metadata(run.metadata, run.metadata_type) or {}, run.metadata_type
 
     async def update_metadata(self, env: Environment, run_id: str, body: UpdateMetadataBody) -> dict[str, Any]:
@@ -163,7 +167,7 @@ class RunDataService:
     @unit(read=True)
     def result(self, tx: Tx, now: int, env: Environment, run_id: str) -> dict[str, Any]:
         run = tx.run(env.id, run_id)
-        result = None if run is None else execution_result(run)
+        result = None if run is None else execution_result(run, self._results_from_state)
         if result is None:
             raise NotFound("Run either doesn't exist or is not finished")
         return result
@@ -173,9 +177,15 @@ class RunDataService:
         batch = tx.batch(env.id, batch_id)
         if batch is None:
             raise NotFound("Batch not found")
+        if not self._results_from_state:
+            return {"id": batch.id, "items": []}  # upstream's V2 batches have no item rows
         runs = [tx.run(env.id, run_id) for run_id in tx.batch_run_ids(batch.id)]
         items = [r for r in (execution_result(run) for run in runs if run is not None) if r is not None]
         return {"id": batch.id, "items": items}
+
+    @property
+    def _results_from_state(self) -> bool:
+        return self.engine.config.run_results != "production"
 
     # -- packets --------------------------------------------------------------------------
     @unit
@@ -187,9 +197,14 @@ class RunDataService:
         return tx.get_object(env_id, path)
 
 
-def execution_result(run: Run) -> dict[str, Any] | None:
-    """``TaskRunExecutionResult`` from run state; None while unfinished, EXPIRED or TIMED_OUT."""
+def execution_result(run: Run, from_state: bool = True) -> dict[str, Any] | None:
+    """``TaskRunExecutionResult`` from run state; None while unfinished, EXPIRED or TIMED_OUT.
+
+    Production builds it from attempt rows engine-V2 runs never get, so only a cancelled run
+    has one there (``from_state=False``)."""
     base = {"id": run.id, "taskIdentifier": run.task}
+    if not from_state and run.status != CANCELED:
+        return None
     if run.status == COMPLETED_SUCCESSFULLY:
         out = {"ok": True, **base}
         if run.output is not None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import ids, packets, storable, transitions, trigger_rules, wire_json
+from ..core import ids, js_number, packets, storable, transitions, trigger_rules
 from ..core.clock import DATETIME_MAX_MS, DATETIME_MIN_MS
-from ..core.durations import parse_date_ms, resolve_delay
+from ..core.durations import resolve_delay
 from ..core.errors import ApiError, NotFound
 from ..core.limits import METADATA_LIMIT, REQUEST_KEY_TTL_MS
 from ..core.records import DELAYED, Environment, Run
@@ -16,6 +16,7 @@ from ..core.schemas import TriggerBody, TriggerOptions
 from ..store import Tx
 from . import waits
 from .engine import Engine
+from . import versions
 from .unit import unit
 
 
@@ -80,31 +81,41 @@ class RunService:
         return run, cached
 
     def _trigger_prepared(self, tx: Tx, env: Environment, draft: trigger_rules.Draft, now: int) -> tuple[Run, bool]:
+        """In the server's order: parent status, idempotency key, locked version, then insert."""
         run = draft.run
         parent_id = run.options.get("parentRunId")
         resume_parent = bool(run.options.get("resumeParentOnCompletion"))
         parent = None
         if parent_id:
+            self._check_friendly_id(parent_id)
             parent = tx.run(env.id, parent_id)
             if parent is not None and resume_parent and parent.is_final:
                 raise trigger_rules.Unprocessable(
                     f"Cannot trigger {run.task} as the parent run has a status of {parent.status}"
                 )
-        if draft.idempotency_key is not None:
-            existing = tx.run_by_idempotency_key(env.id, run.task, draft.idempotency_key)
+        key = draft.idempotency_key
+        if key:
+            existing = tx.run_by_idempotency_key(env.id, run.task, key)
             if existing is not None:
                 if not transitions.releases_key(existing, now):
+                    if resume_parent and parent_id and parent is None:
+                        raise NotFound("Parent run not found in the calling environment")
                     return existing, True
                 transitions.release_idempotency_key(existing)
                 tx.update_run(existing)
+        elif key == "" and tx.run_by_idempotency_key(env.id, run.task, "") is not None:
+            # "" is never looked up but is a value of the unique index: every later insert
+            # collides, and the server gives up after its retries.
+            raise trigger_rules.Unprocessable(f"Failed to trigger {run.task} after 2 attempts.")
+        versions.check_lock(tx, env.id, run.lock_to_version, strict=self.config.strict_versions)
         if draft.metadata_too_large:
             raise ApiError(413, f"Metadata exceeds maximum size of {METADATA_LIMIT} bytes")
         if parent is not None:
             run.parent_id = parent.id
             run.root_id = parent.root_id or parent.id
             run.depth = parent.depth + 1
-            if resume_parent and run.trigger_function == "trigger":
-                run.trigger_function = "triggerAndWait"
+        if resume_parent and run.trigger_function == "trigger":
+            run.trigger_function = "triggerAndWait"  # shown even when no parent was found
         if draft.debounce is not None:
             mapped = tx.debounced_run_id(env.id, run.task, draft.debounce.key)
             existing = tx.run(env.id, mapped) if mapped else None
@@ -117,6 +128,15 @@ class RunService:
             return run, False
         tx.insert_run(run)
         return run, False
+
+    def _check_friendly_id(self, value: str) -> None:
+        """``RunId.fromFriendlyId``: exactly one ``_`` with text on both sides; production's
+        throw becomes a 500 there (``Config.bad_input = "production"``), a 400 here."""
+        if value.count("_") == 1 and all(value.split("_")):
+            return
+        if self.config.bad_input == "production":
+            raise ApiError(500, "Something went wrong")
+        raise ApiError(400, "Invalid friendly ID format")
 
     # -- reading --------------------------------------------------------------------------
     @staticmethod
@@ -161,26 +181,31 @@ class RunService:
         self.cancel_tree(tx, run, now)
         return run
 
-    def cancel_tree(self, tx: Tx, run: Run, now: int, *, reason: str | None = None, finalize: bool = False) -> None:
+    def cancel_tree(self, tx: Tx, run: Run, now: int, *, reason: str | None = None, finalize: bool = False,
+                    child: bool = False) -> None:
         """Cancel ``run`` and its descendants inside the caller's unit. A run a dev worker
-        executes gets ``PENDING_CANCEL`` (or ``FINISHED`` with ``finalize``, no worker left)."""
-        if transitions.cancel(run, now):
+        executes gets ``PENDING_CANCEL`` (or ``FINISHED`` with ``finalize``, no worker left); a
+        descendant that never started gets ``finishedAt`` (the run asked for does not)."""
+        if transitions.cancel(run, now, finish=child):
             if reason is not None:
                 run.error = {"type": "STRING_ERROR", "raw": reason}
             tx.update_run(run)
             waits.cancel_execution(tx, run, now, finalize=finalize)
-        for child in tx.children(run.id):
-            self.cancel_tree(tx, child, now, reason=reason, finalize=finalize)
+        for descendant in tx.children(run.id):
+            self.cancel_tree(tx, descendant, now, reason=reason, finalize=finalize, child=True)
 
     @unit
     def reschedule(self, tx: Tx, now: int, env: Environment, run_id: str, delay: Any) -> Retrieved:
-        if isinstance(delay, (int, float)) and not isinstance(delay, bool):
-            until = parse_date_ms(delay)  # a JSON number is a date, with no past check (edge case)
-        else:
-            until = resolve_delay(delay, now) if isinstance(delay, str) else None
-        if until is None or not DATETIME_MIN_MS <= until <= DATETIME_MAX_MS:
+        """``parseDelay`` again: a string must be a future date or a duration (else 400); a JSON
+        number, boolean or null is already a Date and is used as it is, even a past one. Resolved
+        inside the unit, on the clock every process shares."""
+        until = resolve_delay(delay, now)
+        if until is None:
+            raise ApiError(400, f"Invalid delay: {delay}")
+        if not DATETIME_MIN_MS <= until <= DATETIME_MAX_MS:
             # Past the years 1-9999 production's database cannot store the date either (500).
-            raise ApiError(400, f"Invalid delay: {delay if isinstance(delay, str) else wire_json.js_number(delay)}")
+            shown = js_number.to_string(delay) if isinstance(delay, (int, float)) and not isinstance(delay, bool) else delay
+            raise ApiError(400, f"Invalid delay: {shown}")
         run = tx.run(env.id, run_id)
         if run is None:
             raise NotFound("Run not found")

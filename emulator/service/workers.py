@@ -12,6 +12,7 @@ from ..core.records import Environment
 from ..core.workers import Worker, next_version, task_table
 from ..store import Tx
 from .engine import Engine
+from . import versions
 from .unit import unit
 
 #: A worker that has not polled for this long (wall seconds) no longer claims its tasks.
@@ -38,6 +39,7 @@ class WorkerService:
             tasks=task_table(metadata["tasks"]),
         )
         tx.insert_worker(worker)
+        versions.register(tx, env.id, [worker.version], now)  # lockToVersion now finds it
         self._seen[worker.id] = time.monotonic()
         return worker
 

@@ -10,24 +10,27 @@ from .batches import BatchesTx
 from .database import Database, Duplicate, StorageError
 from .environments import EnvironmentsTx
 from .objects import ObjectsTx
+from .realtime import RealtimeTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
 from .runs import RunsTx
 from .settings import SettingsTx
 from .snapshots import SnapshotsTx
+from .streams import StreamRecord, StreamsTx
+from .versions import VersionsTx
 from .waitpoints import WaitpointsTx
 from .workers import WorkersTx
 
-__all__ = ["Database", "Duplicate", "StorageError", "Tx"]
+__all__ = ["Database", "Duplicate", "StorageError", "StreamRecord", "Tx"]
 
 
-class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, SnapshotsTx, WaitpointsTx, WorkersTx,
-         SettingsTx):
+class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, RealtimeTx, StreamsTx, SnapshotsTx,
+         WaitpointsTx, WorkersTx, VersionsTx, SettingsTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
         """Every run, batch, environment and object; the settings (secret, clock) stay."""
         for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys",
-                      "snapshots", "waitpoints", "run_waitpoints", "run_logs"):  # workers outlive a reset
+                      "snapshots", "waitpoints", "run_waitpoints", "run_logs", "stream_records", "versions"):  # workers outlive a reset
             self._write(f"DELETE FROM {table}")
         self._store.due_floor = None

@@ -23,7 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from ..core.records import Run
-from .schema import SCHEMA
+from .schema import SCHEMA, migrate
 
 if TYPE_CHECKING:
     from . import Tx
@@ -91,6 +91,7 @@ class Database:
                 # lose the last commits, which an emulator can afford for ~10x the write rate.
                 conn.execute("PRAGMA synchronous = NORMAL")
             conn.executescript(SCHEMA)
+            migrate(conn)
         except sqlite3.Error as exc:
             conn.close()
             raise StorageError(f"The emulator's database {self.path} cannot be written: {exc}") from exc
@@ -254,6 +255,10 @@ class TxBase:
     def __init__(self, conn: sqlite3.Connection, db: Database) -> None:
         self._conn = conn
         self._store = db
+        #: What this unit changed, published to realtime waiters once it commits.
+        self.changed_runs: dict[str, Run] = {}
+        self.changed_streams: set[tuple[str, str]] = set()
+        self._version: int | None = None
 
     def _note_due(self, runs: Iterable[Run]) -> None:
         floor = self._store.due_floor

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from ..core.records import Batch, Run
 
 RUN_FIELDS = [f.name for f in dataclasses.fields(Run)]
-RUN_JSON = {"options", "tags", "idempotency_key_options", "error", "events"}
+RUN_JSON = {"options", "tags", "idempotency_key_options", "error", "events", "realtime_streams"}
 RUN_BOOL = {"is_test"}
 RUN_COLUMNS = [name for name in RUN_FIELDS if name != "seq"]
 INSERT_RUN = "INSERT INTO runs ({}) VALUES ({})".format(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Iterable
 
 from ..core.records import Run
 from .database import Duplicate, TxBase
@@ -19,27 +20,44 @@ from .rows import (
 class RunsTx(TxBase):
     # -- runs ---------------------------------------------------------------------------
     def insert_run(self, run: Run) -> None:
+        self._stamp((run,), created=True)
         try:
             run.seq = self._insert(INSERT_RUN, run_values(run, RUN_COLUMNS))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._note_due((run,))
+        self.changed_runs[run.id] = run
 
     def insert_runs(self, runs: list[Run]) -> None:
         """Many new runs in one round trip (their ``seq`` is not read back)."""
+        self._stamp(runs, created=True)
         try:
             self._write_many(INSERT_RUN, [run_values(run, RUN_COLUMNS) for run in runs])
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._note_due(runs)
+        self.changed_runs.update((run.id, run) for run in runs)
 
     def update_run(self, run: Run) -> None:
         columns = [c for c in RUN_COLUMNS if c != "id"]
+        self._stamp((run,))
         try:
             self._write(UPDATE_RUN, [*run_values(run, columns), run.id])
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._note_due((run,))
+        self.changed_runs[run.id] = run
+
+    def _stamp(self, runs: Iterable[Run], created: bool = False) -> None:
+        """Give runs about to be written this unit's change number (``changed_runs`` notes
+        them once written, for the realtime waiters woken after the commit)."""
+        if self._version is None:
+            row = self._one("UPDATE changes SET version = version + 1 WHERE id = 1 RETURNING version")
+            self._version = row[0] if row is not None else 0
+        for run in runs:
+            run.version = self._version
+            if created:
+                run.created_version = self._version
 
     def run(self, env_id: str, run_id: str) -> Run | None:
         row = self._one(SELECT_RUN + " WHERE id = ? AND env_id = ?", (run_id, env_id))

@@ -1,5 +1,7 @@
 """The database schema, created on open (idempotent)."""
 
+import sqlite3
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS environments (
     id TEXT PRIMARY KEY,
@@ -33,7 +35,10 @@ CREATE TABLE IF NOT EXISTS runs (
     parent_id TEXT, root_id TEXT, depth INTEGER NOT NULL, trigger_function TEXT NOT NULL,
     debounce_key TEXT,
     due_at INTEGER,
-    events TEXT NOT NULL
+    events TEXT NOT NULL,
+    realtime_streams TEXT NOT NULL DEFAULT '[]',
+    version INTEGER NOT NULL DEFAULT 0,
+    created_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency
     ON runs (env_id, task, idempotency_key) WHERE idempotency_key IS NOT NULL;
@@ -106,6 +111,30 @@ CREATE TABLE IF NOT EXISTS request_keys (
 CREATE TABLE IF NOT EXISTS settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+-- The change counter: every unit of work that writes runs takes the next number and stamps
+-- it on them (runs.version), so a realtime offset means "changes after N", across restarts.
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO changes (id, version) VALUES (1, 0);
+-- Realtime stream records: one NDJSON line each, in order per (run, stream).
+CREATE TABLE IF NOT EXISTS stream_records (
+    run_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    client_id TEXT NOT NULL,
+    chunk_index INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, stream, idx)
+);
+CREATE TABLE IF NOT EXISTS versions (
+    env_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (env_id, version)
 );
 CREATE TABLE IF NOT EXISTS objects (
     env_id TEXT NOT NULL,
@@ -185,3 +214,28 @@ CREATE TABLE IF NOT EXISTS run_logs (
 );
 CREATE INDEX IF NOT EXISTS run_logs_run ON run_logs (run_id, seq);
 """
+
+#: Columns added after the first release: ``(table, column, definition)``, added to an older
+#: database file when it is opened.
+ADDED_COLUMNS = [
+    ("runs", "realtime_streams", "TEXT NOT NULL DEFAULT '[]'"),
+    ("runs", "version", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "created_version", "INTEGER NOT NULL DEFAULT 0"),
+]
+#: Indexes on added columns (created once the columns exist).
+AFTER_MIGRATION = """
+CREATE INDEX IF NOT EXISTS runs_env_version ON runs (env_id, version);
+"""
+
+
+def migrate(conn) -> None:
+    """Bring a database file made by an earlier version up to ``SCHEMA``."""
+    for table, column, definition in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            try:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
+    conn.executescript(AFTER_MIGRATION)

@@ -29,6 +29,10 @@ def _serve(args: argparse.Namespace) -> int:
         base_url=base_url,
         request_idempotency=args.request_idempotency == "on",
         batch_idempotency=args.batch_idempotency,
+        strict_versions=args.strict_versions,
+        metadata_get=args.metadata_get,
+        run_results=args.run_results,
+        bad_input=args.bad_input,
     )
     config.allowed_hosts = list(args.allowed_host or [])
     config.api_rate_limit = parse_rate_limit(args.rate_limit, config.api_rate_limit)
@@ -55,7 +59,9 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  export TRIGGER_API_URL={base_url}", flush=True)
     print(f"  export TRIGGER_SECRET_KEY={key}", flush=True)
     print(f"  export TRIGGER_ACCESS_TOKEN={ACCESS_TOKEN}   # for `npx trigger.dev dev`", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    from ..api.server import Server
+
+    Server(uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")).run()
     return 0
 
 
@@ -101,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--allowed-host", action="append", metavar="NAME",
                        help="also answer requests for this Host (repeatable; '.example.com' adds subdomains, "
                             "'*' any host). localhost, loopback addresses and --host are always allowed")
+    serve.add_argument("--strict-versions", action="store_true",
+                       help="lockToVersion needs a deployed version even in an environment with none (production)")
+    serve.add_argument("--metadata-get", default="parsed", choices=["parsed", "raw"],
+                       help="GET .../metadata answers the parsed object (parsed) or production's raw string (raw)")
+    serve.add_argument("--run-results", default="state", choices=["state", "production"],
+                       help="GET .../result for every finished run (state) or only cancelled ones (production)")
+    serve.add_argument("--bad-input", default="4xx", choices=["4xx", "production"],
+                       help="input that crashes a production route: a 4xx, or production's 500")
     serve.add_argument("--log-level", default="warning")
     check = sub.add_parser("check-sdk", help="run the official SDK's scenarios against a base URL")
     check.add_argument("--base-url", default=os.environ.get("TRIGGER_API_URL"), help="default: $TRIGGER_API_URL")

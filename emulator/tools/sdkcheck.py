@@ -15,7 +15,7 @@ from typing import Any
 
 PORTABLE = [
     "trigger_all_options", "reschedule_cancel_replay", "errors", "batch_small", "batch_two_tasks",
-    "batch_idempotent", "list_filters", "idempotency_reset", "large_payload",
+    "batch_idempotent", "list_filters", "idempotency_reset", "large_payload", "fidelity_dates",
 ]
 
 

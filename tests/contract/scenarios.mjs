@@ -3,7 +3,8 @@
 // SDK_PACKAGE picks the SDK under test: "@trigger.dev/sdk" (4.8.3) or the "sdk-4.3.0" alias,
 // the last release that batches through POST /api/v2/tasks/batch.
 const sdkPackage = process.env.SDK_PACKAGE || "@trigger.dev/sdk";
-const { batch, configure, idempotencyKeys, runs, tasks } = await import(sdkPackage);
+const sdk = await import(sdkPackage);
+const { batch, configure, idempotencyKeys, runs, tasks } = sdk;
 
 const baseURL = process.env.TRIGGER_API_URL;
 const accessToken = process.env.TRIGGER_SECRET_KEY;
@@ -166,6 +167,84 @@ const scenarios = {
     return { id: handle.id, elapsed, listed: page.data.map((r) => r.id) };
   },
 
+  // Issue #19: a failed run keeps its idempotency key until a reset or the next trigger.
+  async fidelity_key_after_failure() {
+    const first = await tasks.trigger("key-after-failure", { n: 1 }, { idempotencyKey: "fail-me" });
+    await control(`/__emulator/runs/${first.id}/fail`, { error: { message: "boom" } });
+    const failed = await runs.retrieve(first.id);
+    const page = await runs.list({ taskIdentifier: "key-after-failure" });
+    const listed = page.data.find((r) => r.id === first.id);
+    await idempotencyKeys.reset("key-after-failure", "fail-me", { scope: "global" });
+    let resetAgain;
+    try {
+      await idempotencyKeys.reset("key-after-failure", "fail-me", { scope: "global" });
+    } catch (e) {
+      resetAgain = { name: e.constructor.name, status: e.status, message: e.message };
+    }
+    const second = await tasks.trigger("key-after-failure", { n: 2 }, { idempotencyKey: "fail-me" });
+    const cached = await tasks.trigger("key-after-failure", { n: 3 }, { idempotencyKey: "fail-me" });
+    return { first: first.id, failedKey: failed.idempotencyKey, listedKey: listed?.idempotencyKey, resetAgain,
+             second: second.id, cached: cached.id };
+  },
+
+  // Issue #19: an item that cannot trigger is a created (pre-failed) run, not a batch error.
+  async fidelity_batch_pre_failed() {
+    const handle = await tasks.batchTrigger("pre-failed", [
+      { payload: { n: 0 } },
+      { payload: { n: 1 }, options: { tags: Array.from({ length: 11 }, (_, i) => `t${i}`) } },
+    ]);
+    const retrieved = await batch.retrieve(handle.batchId);
+    const items = [];
+    for (const id of retrieved.runs) items.push(await runs.retrieve(id));
+    return { handle, retrieved, items };
+  },
+
+  // Issue #19: delay strings are read by V8's new Date() first, durations second.
+  async fidelity_dates() {
+    const made = {};
+    for (const [name, delay] of Object.entries({ rfc: "Tue, 01 Jan 2099 10:00:00 GMT", legacy: "Jan 1 2099 10:00 GMT+0100",
+                                                  year: "49", junk: "20990101", duration: "1h" })) {
+      made[name] = (await tasks.trigger("dated", { name }, { delay })).id;
+    }
+    const out = {};
+    for (const [name, id] of Object.entries(made)) out[name] = await runs.retrieve(id);
+    out.rescheduled = await runs.reschedule(made.duration, { delay: "25 Dec 2099 12:00" });
+    for (const id of Object.values(made)) await runs.cancel(id);
+    return out;
+  },
+
+  // Issue #19: debounce "0s" is valid (the run queues at once); the 422s come in the server's order.
+  async fidelity_debounce() {
+    const first = await tasks.trigger("debounced", { n: 1 }, { debounce: { key: "zero", delay: "0s" } });
+    const second = await tasks.trigger("debounced", { n: 2 }, { debounce: { key: "zero", delay: "0s" } });
+    const errors = [];
+    for (const options of [{ debounce: { key: "k", delay: "abc" } }, { delay: "10s", debounce: { key: "k", delay: "abc" } }]) {
+      try {
+        await tasks.trigger("debounced", {}, options);
+      } catch (e) {
+        errors.push({ status: e.status, message: e.message });
+      }
+    }
+    return { first: await runs.retrieve(first.id), second: second.id, errors };
+  },
+
+  // Issue #19: lockToVersion (the SDK's `version`) must name a deployed version.
+  async fidelity_versions() {
+    await control("/__emulator/versions", { versions: ["20250101.1"], replace: true });
+    try {
+      const ok = await tasks.trigger("versioned", { n: 1 }, { version: "20250101.1" });
+      let rejected;
+      try {
+        await tasks.trigger("versioned", { n: 2 }, { version: "20240101.1" });
+      } catch (e) {
+        rejected = { name: e.constructor.name, status: e.status, message: e.message };
+      }
+      return { run: await runs.retrieve(ok.id), rejected };
+    } finally {
+      await control("/__emulator/versions", { versions: [], replace: true });
+    }
+  },
+
   async errors() {
     const out = {};
     try {
@@ -187,6 +266,10 @@ const scenarios = {
   },
 };
 
+// SDKs before 4.8 never end a finished run's subscription loop by themselves (realtime.md §6).
+const { realtimeScenarios } = await import("./realtime.mjs");
+Object.assign(scenarios, realtimeScenarios({ sdk, control, baseURL, old: sdkPackage !== "@trigger.dev/sdk" }));
+
 const name = process.argv[2];
 const scenario = scenarios[name];
 if (!scenario) {
@@ -201,3 +284,6 @@ try {
     JSON.stringify({ ok: false, error: { name: error?.constructor?.name, message: String(error?.message ?? error), stack: String(error?.stack ?? "") } }),
   );
 }
+// A subscription left after `break` keeps polling in SDKs before 4.8 (forever for tag and
+// batch feeds), which would keep Node alive: realtime scenarios exit once they have answered.
+if (name.startsWith("realtime_")) process.exit(0);
