@@ -49,8 +49,9 @@ class JSON(Response):
         return _dumps(content)
 
 
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return JSON(body, status_code=status, headers=dict(headers or {}))
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *,
+                  media_type: str = JSON_TYPE) -> Response:
+    return JSON(body, status_code=status, headers=dict(headers or {}), media_type=media_type)
 
 
 def error_response(exc: ApiError) -> Response:
