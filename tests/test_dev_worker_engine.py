@@ -162,14 +162,21 @@ def test_a_wait_for_duration_ends_on_the_emulator_clock(emu, api, trigger):
 
 def test_trigger_and_wait_blocks_the_parent_until_the_child_finishes(api, trigger):
     parent_id, started = running(api, trigger, "parent")
-    child_id = trigger("hello", {"c": 1}, parentRunId=parent_id, resumeParentOnCompletion=True, lockToVersion="20990101.1")
+    child_id = trigger("hello", {"c": 1}, parentRunId=parent_id, resumeParentOnCompletion=True)
     assert latest(api, parent_id)["snapshot"]["executionStatus"] == "EXECUTING_WITH_WAITPOINTS"
-    assert api.get(f"/api/v3/runs/{child_id}").json()["status"] == "QUEUED"  # locked to a version nobody has
+    assert api.get(f"/api/v3/runs/{child_id}").json()["status"] == "QUEUED"  # no worker dequeued it
     api.post(f"/api/v2/runs/{child_id}/cancel")
     resumed = latest(api, parent_id)
     [wp] = resumed["completedWaitpoints"]
     assert wp["type"] == "RUN" and wp["completedByTaskRun"]["friendlyId"] == child_id and wp["outputIsError"] is True
     assert '"Canceled by user"' in wp["output"]
+
+
+def test_a_version_no_worker_registered_is_refused_like_production(api, trigger):
+    register(api, "hello")
+    response = api.post("/api/v1/tasks/hello/trigger", json={"payload": {}, "options": {"lockToVersion": "20990101.1"}})
+    assert response.status_code == 422
+    assert response.json() == {"error": "Task locked to version '20990101.1', but no worker found with that version."}
 
 
 def test_a_locked_version_missing_the_task_waits_as_pending_version(api, trigger):

@@ -112,6 +112,7 @@ def test_input_streams(emu, api):
     denied = api.post(f"/realtime/v1/streams/{other}/input/answers", json={"data": 1},
                       headers={"Authorization": f"Bearer {token}"})
     assert denied.status_code == 403
+    emu.start(run_id)  # a started run gets completedAt when cancelled (one that never started does not)
     emu.cancel(run_id)
     late = api.post(f"/realtime/v1/streams/{run_id}/input/answers", json={"data": 1})
     assert (late.status_code, late.json()) == (400, {"ok": False, "error": "Cannot send to input stream on a completed run"})

@@ -30,6 +30,9 @@ _LIST_HANDLE = re.compile(r"^runs_(\d{1,16})_")
 _HANDLE = re.compile(r"^[\x21-\x7e]{1,200}$")
 _OFFSET = re.compile(r"^\d{1,18}_\d{1,18}$")
 
+#: Electric answers shapes as plain ``application/json`` (no charset; contract realtime.md §3).
+SHAPE_TYPE = "application/json"
+
 
 # -- shared by the realtime routes ----------------------------------------------------------
 def authorize(caller: http.Caller, resources: list[tuple[str, str | None]], action: str = "read") -> None:
@@ -127,7 +130,7 @@ def routes(services: Services) -> list[Route]:
             rows = await realtime.snapshot(feed)
             live_handle = new_handle() if offset == electric.INITIAL_OFFSET or not handle else handle
             offset_out = electric.encode_offset(rows.version, next(seq))
-            return http.json_response(body(rows, skip, snapshot=True), 200,
+            return http.json_response(body(rows, skip, snapshot=True), 200, media_type=SHAPE_TYPE, headers=
                                       headers(live_handle, offset_out, schema=electric.schema_header(skip)))
         gone = client_gone(request)
         try:
@@ -137,14 +140,15 @@ def routes(services: Services) -> list[Route]:
         cursor = next(seq)
         if rows.stale:
             fresh = new_handle()
-            return http.json_response([electric.MUST_REFETCH], 409, {
+            return http.json_response([electric.MUST_REFETCH], 409, media_type=SHAPE_TYPE, headers={
                 "electric-handle": fresh, "cache-control": "no-store",
                 "access-control-allow-origin": "*", "access-control-expose-headers": "*"})
         if rows.runs:
             offset_out = electric.encode_offset(rows.version, cursor)
         else:  # unchanged: the client's own offset back (in the form this server makes)
             offset_out = offset if _OFFSET.match(offset) else electric.encode_offset(rows.version, 0)
-        return http.json_response(body(rows, skip, snapshot=False), 200, headers(handle, offset_out, cursor=str(cursor)))
+        return http.json_response(body(rows, skip, snapshot=False), 200, headers(handle, offset_out, cursor=str(cursor)),
+                                  media_type=SHAPE_TYPE)
 
     def unique() -> str:
         return f"{next(seq)}_{secrets.token_hex(4)}"
