@@ -19,7 +19,7 @@ from trigger_emulator import Config, LocalEmulator
 from trigger_emulator.core import tokens
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
-EXAMPLES = 30  # per route family; 15 families, several requests each: well over 300 requests
+EXAMPLES = 30  # per route family; 16 families, several requests each: well over 300 requests
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 # -- strategies ---------------------------------------------------------------------------
@@ -89,7 +89,7 @@ path_part = st.one_of(st.sampled_from(["run_x", "batch_x", "%00", "%ff%fe", "x" 
 # -- the emulator and the runs that must stay readable -------------------------------------
 @pytest.fixture(scope="module")
 def world():
-    with LocalEmulator(Config(batch_rate_limit=None)) as emu:
+    with LocalEmulator(Config(batch_rate_limit=None, realtime_poll_timeout=0, realtime_stream_timeout=0)) as emu:
         api = emu.client()
         runs = {
             "queued": api.post("/api/v1/tasks/t/trigger", json={"payload": {"a": "é😀"}, "options": {"tags": ["x", "y"]}}),
@@ -361,8 +361,29 @@ def test_dev_worker_and_telemetry_routes(world, body, worker, run, snapshot):
     call(world, "GET", "/engine/v1/dev/config")
 
 
+@SETTINGS
+@given(run=st.one_of(st.sampled_from(["queued", "done", "meta"]), path_part), key=path_part,
+       params=st.dictionaries(st.sampled_from(["offset", "handle", "shape_id", "live", "cursor", "tags", "createdAt", "skipColumns",
+                                               "log", "where", "columns", "replica"]), st.one_of(text, number.map(str)), max_size=4),
+       target=st.sampled_from(["self", "parent", "root", "x"]), body=st.one_of(anything, st.binary(max_size=64)),
+       headers=st.dictionaries(st.sampled_from(["timeout-seconds", "last-event-id", "x-client-id", "x-resume-from-chunk"]),
+                               st.one_of(text, number.map(str)).filter(lambda v: v.isascii() and v.isprintable()), max_size=2))
+def test_realtime_feeds_and_streams(world, run, key, params, target, body, headers):
+    run_id = world["ids"].get(run, run)
+    content = body if isinstance(body, bytes) else encode(body)
+    for path in (f"/realtime/v1/runs/{run_id}", "/realtime/v1/runs", f"/realtime/v1/batches/{world['batches'][0]}"):
+        call(world, "GET", path, params=params)
+        call(world, "GET", path, params=params, headers={"Authorization": f"Bearer {world['token']}"}, authorized=False)
+    call(world, "PUT", f"/realtime/v1/streams/{run_id}/{target}/{key}", content, headers)
+    call(world, "POST", f"/realtime/v1/streams/{run_id}/{target}/{key}/append", content, headers)
+    call(world, "POST", f"/realtime/v1/streams/{run_id}/input/{key}", content, {**JSON, **headers})
+    call(world, "GET", f"/realtime/v1/streams/{run_id}/{key}", headers={**headers, "timeout-seconds": "1"})
+    call(world, "POST", f"/__emulator/runs/{run_id}/streams/{key}", content, JSON)
+    call(world, "POST", "/api/v1/auth/jwt/claims", content, JSON)
+
+
 def test_every_run_made_before_the_barrage_is_still_readable(world):
     still_readable(world)
-    if len(world["families"]) == 15:  # every family ran in this process (not split by xdist)
+    if len(world["families"]) == 16:  # every family ran in this process (not split by xdist)
         assert world["sent"] >= 300, world["sent"]
     print(f"{world['sent']} hostile requests from {len(world['families'])} route families")

@@ -213,7 +213,8 @@ CHANGES = {
     "tags": (lambda api: trigger(api)[0], lambda emu, api, run: api.post(f"/api/v1/runs/{run}/tags", json={"tags": ["new"]}),
              ("runTags", '{"new"}')),
     "dashboard complete": (lambda api: trigger(api)[0],
-                           lambda emu, api, run: api.post(f"/runs/{run}/complete", data={"output": '{"x":1}'}),
+                           lambda emu, api, run: api.post(f"/runs/{run}/complete",
+                                                          data={"output": '{"x":1}', "csrf_token": emu.engine.csrf_token}),
                            ("status", "COMPLETED_SUCCESSFULLY")),
     # a handler's run starts, then completes: the poll answers with the first change, or with
     # the run as it is by then when both landed before the poller ran (it shows each run once)
