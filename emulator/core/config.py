@@ -35,3 +35,6 @@ class Config:
     batch_idempotency: str = "cached"
     #: Base URL the emulator is reachable at (used in presigned packet URLs).
     base_url: str = "http://127.0.0.1:3030"
+    #: The project's ref (``proj_…``). None: the env-var routes take any ``{projectRef}``;
+    #: set, they refuse others with production's 400 (management.md §4.1).
+    project_ref: str | None = None

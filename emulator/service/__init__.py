@@ -7,10 +7,11 @@ from ..core.clock import Clock
 from ..core.config import Config
 from .batches import BatchService
 from .engine import Engine
+from .envvars import EnvVarService
 from .run_data import RunDataService
 from .runs import Retrieved, RunService
 
-__all__ = ["BatchService", "Engine", "Retrieved", "RunDataService", "RunService", "Services"]
+__all__ = ["BatchService", "Engine", "EnvVarService", "Retrieved", "RunDataService", "RunService", "Services"]
 
 
 class Services:
@@ -21,6 +22,7 @@ class Services:
         self.runs = RunService(self.engine)
         self.run_data = RunDataService(self.engine)
         self.batches = BatchService(self.engine, self.runs)
+        self.envvars = EnvVarService(self.engine)
 
     @property
     def config(self) -> Config:

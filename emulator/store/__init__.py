@@ -9,6 +9,7 @@ from __future__ import annotations
 from .batches import BatchesTx
 from .database import Database, Duplicate, StorageError
 from .environments import EnvironmentsTx
+from .envvars import EnvVarsTx
 from .objects import ObjectsTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
@@ -16,11 +17,16 @@ from .runs import RunsTx
 
 __all__ = ["Database", "Duplicate", "StorageError", "Tx"]
 
+#: The management API's tables (schedules, env vars, waitpoint tokens, queues).
+MANAGEMENT_TABLES = ("env_vars",)
 
-class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx):
+
+class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, EnvVarsTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
         for table in ("runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys"):
+            self._write(f"DELETE FROM {table}")
+        for table in MANAGEMENT_TABLES:
             self._write(f"DELETE FROM {table}")
         self._store.due_floor = None

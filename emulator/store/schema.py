@@ -110,4 +110,17 @@ CREATE TABLE IF NOT EXISTS objects (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (env_id, path)
 );
+-- The management API (schedules, env vars, waitpoint tokens, queues).
+CREATE TABLE IF NOT EXISTS env_vars (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    env_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    is_secret INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (env_id, name)
+);
+CREATE INDEX IF NOT EXISTS env_vars_name ON env_vars (name);
 """
