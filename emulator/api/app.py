@@ -16,7 +16,7 @@ from starlette.responses import Response
 from ..core.config import Config
 from ..core.errors import ApiError
 from ..service import Engine, Services
-from . import batches, control, dashboard, envvars, http, run_data, runs, trigger
+from . import batches, control, dashboard, envvars, http, run_data, runs, trigger, waitpoints
 from .middleware import ApiMiddleware
 from .recording import Recorder
 
@@ -70,6 +70,7 @@ def create_app(services: Services | None = None, *, config: Config | None = None
         *runs.routes(services),
         *run_data.routes(services),
         *envvars.routes(services),
+        *waitpoints.routes(services),
         *control.routes(services),
         *control.fault_routes(services),
         *dashboard.routes(services),

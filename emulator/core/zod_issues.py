@@ -65,26 +65,33 @@ def object_issues(data: Any, fields: list[Field]) -> list[dict[str, Any]]:
     return issues
 
 
-def coerce_positive_int(params: Mapping[str, str], name: str) -> tuple[int | None, dict[str, Any] | None]:
-    """``z.coerce.number().int().positive().optional()`` of a query parameter: its value (None
-    when absent) or the issue zod reports."""
+def coerce_int(
+    params: Mapping[str, str], name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """``z.coerce.number().int().positive()[.min(minimum)][.max(maximum)].optional()`` of a query
+    parameter: its value (None when absent) and every issue zod reports (its checks all run)."""
     raw = params.get(name)
     if raw is None:
-        return None, None
+        return None, []
     text = raw.strip()
     if not text:
         number = 0.0  # Number("") is 0
     elif _JS_NUMBER.match(text):
         number = float(text)
     else:
-        number = float("nan")
-    if number != number:
-        return None, {"code": "invalid_type", "expected": "number", "received": "nan", "path": [name],
-                      "message": "Expected number, received nan"}
-    if number in (float("inf"), float("-inf")) or not number.is_integer():
-        return None, {"code": "invalid_type", "expected": "integer", "received": "float", "message":
-                      "Expected integer, received float", "path": [name]}
+        return None, [{"code": "invalid_type", "expected": "number", "received": "nan", "path": [name],
+                       "message": "Expected number, received nan"}]
+    issues: list[dict[str, Any]] = []
+    if not number.is_integer():
+        issues.append({"code": "invalid_type", "expected": "integer", "received": "float",
+                       "message": "Expected integer, received float", "path": [name]})
     if number <= 0:
-        return None, {"code": "too_small", "minimum": 0, "type": "number", "inclusive": False, "exact": False,
-                      "message": "Number must be greater than 0", "path": [name]}
-    return int(number), None
+        issues.append({"code": "too_small", "minimum": 0, "type": "number", "inclusive": False, "exact": False,
+                       "message": "Number must be greater than 0", "path": [name]})
+    if minimum is not None and number < minimum:
+        issues.append({"code": "too_small", "minimum": minimum, "type": "number", "inclusive": True, "exact": False,
+                       "message": f"Number must be greater than or equal to {minimum}", "path": [name]})
+    if maximum is not None and number > maximum:
+        issues.append({"code": "too_big", "maximum": maximum, "type": "number", "inclusive": True, "exact": False,
+                       "message": f"Number must be less than or equal to {maximum}", "path": [name]})
+    return (None if issues else int(number)), issues

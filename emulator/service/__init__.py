@@ -10,8 +10,9 @@ from .engine import Engine
 from .envvars import EnvVarService
 from .run_data import RunDataService
 from .runs import Retrieved, RunService
+from .waitpoints import WaitpointService
 
-__all__ = ["BatchService", "Engine", "EnvVarService", "Retrieved", "RunDataService", "RunService", "Services"]
+__all__ = ["BatchService", "Engine", "EnvVarService", "Retrieved", "RunDataService", "RunService", "Services", "WaitpointService"]
 
 
 class Services:
@@ -23,6 +24,8 @@ class Services:
         self.run_data = RunDataService(self.engine)
         self.batches = BatchService(self.engine, self.runs)
         self.envvars = EnvVarService(self.engine)
+        self.waitpoints = WaitpointService(self.engine)
+        self.engine.due_sources.append(self.waitpoints.timeouts)
 
     @property
     def config(self) -> Config:

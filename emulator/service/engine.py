@@ -5,7 +5,7 @@ clock, apply what fell due, act, all in one transaction on the database's thread
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from ..core import ids, transitions
 from ..core.clock import Clock, ClockError, from_ms
@@ -19,6 +19,16 @@ from ..store import Database, Duplicate, Tx
 T = TypeVar("T")
 
 
+class DueSource(Protocol):
+    """Records that fall due on the emulator clock, applied inside ``Engine.apply_due``."""
+
+    def earliest_due(self, tx: Tx, until: int) -> int | None:
+        """The earliest due time at or before ``until``, or None (cheap when nothing is due)."""
+
+    def apply_until(self, tx: Tx, until: int) -> int:
+        """Apply everything due at or before ``until`` (in time order); returns how many."""
+
+
 class Engine:
     def __init__(self, config: Config | None = None, clock: Clock | None = None) -> None:
         self.config = config or Config()
@@ -30,6 +40,9 @@ class Engine:
         self.faults = FaultSet()
         #: A list while exchanges are being recorded for golden fixtures (``api.recording``).
         self.recording: list[dict[str, Any]] | None = None
+        #: Other things that fall due on the clock (schedules, waitpoint timeouts), applied in
+        #: time order with run transitions by ``apply_due``.
+        self.due_sources: list[DueSource] = []
 
     async def open(self) -> None:
         await self.db.open(Tx)
@@ -55,8 +68,22 @@ class Engine:
                 continue
         raise ApiError(503, "The emulator's database is busy, please try again.")
 
+    def apply_due(self, tx: Tx, now: int) -> int:
+        """Everything that fell due by ``now``, in time order: run transitions, and what the
+        ``due_sources`` (schedules, waitpoint timeouts) hold, interleaved by due time."""
+        applied = 0
+        while self.due_sources:
+            upcoming = [(at, i) for i, source in enumerate(self.due_sources)
+                        if (at := source.earliest_due(tx, now)) is not None]
+            if not upcoming:
+                break
+            at, index = min(upcoming)
+            applied += self._apply_due_runs(tx, at)
+            applied += self.due_sources[index].apply_until(tx, at)
+        return applied + self._apply_due_runs(tx, now)
+
     @staticmethod
-    def apply_due(tx: Tx, now: int) -> int:
+    def _apply_due_runs(tx: Tx, now: int) -> int:
         applied = 0
         while True:
             due = tx.due_runs(now)

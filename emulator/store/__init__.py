@@ -10,18 +10,21 @@ from .batches import BatchesTx
 from .database import Database, Duplicate, StorageError
 from .environments import EnvironmentsTx
 from .envvars import EnvVarsTx
+from .floors import FloorsTx
 from .objects import ObjectsTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
 from .runs import RunsTx
+from .waitpoints import WaitpointsTx
 
 __all__ = ["Database", "Duplicate", "StorageError", "Tx"]
 
 #: The management API's tables (schedules, env vars, waitpoint tokens, queues).
-MANAGEMENT_TABLES = ("env_vars",)
+MANAGEMENT_TABLES = ("env_vars", "waitpoints")
 
 
-class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, EnvVarsTx):
+class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, EnvVarsTx,
+         WaitpointsTx, FloorsTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
@@ -30,3 +33,4 @@ class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx,
         for table in MANAGEMENT_TABLES:
             self._write(f"DELETE FROM {table}")
         self._store.due_floor = None
+        self._store.floors.clear()

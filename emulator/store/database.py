@@ -42,6 +42,8 @@ class Database:
         #: and it can remember a lower bound on the next ``due_at`` (None: unknown).
         self.exclusive = path == ":memory:" or path.startswith("file::memory:")
         self.due_floor: float | None = None
+        #: The same per family of the management API (``store.floors``); absent: unknown.
+        self.floors: dict[str, float] = {}
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None

@@ -123,4 +123,24 @@ CREATE TABLE IF NOT EXISTS env_vars (
     UNIQUE (env_id, name)
 );
 CREATE INDEX IF NOT EXISTS env_vars_name ON env_vars (name);
+CREATE TABLE IF NOT EXISTS waitpoints (
+    id TEXT PRIMARY KEY,
+    env_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    user_provided_key INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    idempotency_key_expires_at INTEGER,
+    inactive_idempotency_key TEXT,
+    completed_after INTEGER,
+    completed_at INTEGER,
+    output TEXT,
+    output_type TEXT NOT NULL,
+    output_is_error INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    due_at INTEGER,
+    UNIQUE (env_id, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS waitpoints_env ON waitpoints (env_id, id);
+CREATE INDEX IF NOT EXISTS waitpoints_due ON waitpoints (due_at) WHERE due_at IS NOT NULL;
 """
