@@ -16,7 +16,7 @@ from starlette.responses import Response
 from ..core.config import Config
 from ..core.errors import ApiError
 from ..service import Engine, Services
-from . import batches, control, dashboard, envvars, http, run_data, runs, trigger, waitpoints
+from . import batches, control, dashboard, envvars, http, queues, run_data, runs, trigger, waitpoints
 from .middleware import ApiMiddleware
 from .recording import Recorder
 
@@ -71,6 +71,7 @@ def create_app(services: Services | None = None, *, config: Config | None = None
         *run_data.routes(services),
         *envvars.routes(services),
         *waitpoints.routes(services),
+        *queues.routes(services),
         *control.routes(services),
         *control.fault_routes(services),
         *dashboard.routes(services),

@@ -32,6 +32,7 @@ from ..service import Services
 from . import assertions, handlers
 from .intercept import Interceptor
 from .loop import LoopThread, asgi_call
+from .management import ManagementMixin
 
 T = TypeVar("T")
 
@@ -39,7 +40,7 @@ DEFAULT_HOST = "https://api.trigger.dev"
 COMPAT_MODES = ("production", "docs")
 
 
-class LocalEmulator:
+class LocalEmulator(ManagementMixin):
     """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
     def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
@@ -347,15 +348,16 @@ class LocalEmulator:
         return register
 
     def execute(self, limit: int = 1000) -> list[Run]:
-        """Run every QUEUED run that has a handler (and the runs those trigger), oldest first.
-        A raising handler is retried up to the run's ``maxAttempts`` (default 1)."""
+        """Run every QUEUED run that has a handler (and the runs those trigger), oldest first,
+        except on paused queues. A raising handler is retried up to ``maxAttempts`` (default 1);
+        it sees its environment's variables in ``os.environ``."""
         if self._executing:
             return []
         self._executing = True
         done: list[Run] = []
         try:
             while len(done) < limit:
-                queued = [r for r in self.runs(status="QUEUED") if r.task in self._handlers]
+                queued = [r for r in self._runnable(self.runs(status="QUEUED")) if r.task in self._handlers]
                 if not queued:
                     break
                 for run in queued:
@@ -370,7 +372,8 @@ class LocalEmulator:
         for attempt in range(1, attempts + 1):
             current = self.start(run.id)
             try:
-                output = handlers.call_handler(handler, current.payload, current)
+                with self._task_environment(run.env_id):
+                    output = handlers.call_handler(handler, current.payload, current)
             except Exception as exc:  # noqa: BLE001 - a task failure is data
                 if attempt == attempts:
                     return self.fail(run.id, handlers.error_of(exc))

@@ -9,10 +9,11 @@ from .batches import BatchService
 from .engine import Engine
 from .envvars import EnvVarService
 from .run_data import RunDataService
+from .queues import QueueService
 from .runs import Retrieved, RunService
 from .waitpoints import WaitpointService
 
-__all__ = ["BatchService", "Engine", "EnvVarService", "Retrieved", "RunDataService", "RunService", "Services", "WaitpointService"]
+__all__ = ["BatchService", "Engine", "EnvVarService", "QueueService", "Retrieved", "RunDataService", "RunService", "Services", "WaitpointService"]
 
 
 class Services:
@@ -25,6 +26,7 @@ class Services:
         self.batches = BatchService(self.engine, self.runs)
         self.envvars = EnvVarService(self.engine)
         self.waitpoints = WaitpointService(self.engine)
+        self.queues = QueueService(self.engine)
         self.engine.due_sources.append(self.waitpoints.timeouts)
 
     @property

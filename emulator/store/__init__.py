@@ -12,19 +12,21 @@ from .environments import EnvironmentsTx
 from .envvars import EnvVarsTx
 from .floors import FloorsTx
 from .objects import ObjectsTx
+from .queues import QueuesTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
 from .runs import RunsTx
+from .tasks import TasksTx
 from .waitpoints import WaitpointsTx
 
 __all__ = ["Database", "Duplicate", "StorageError", "Tx"]
 
 #: The management API's tables (schedules, env vars, waitpoint tokens, queues).
-MANAGEMENT_TABLES = ("env_vars", "waitpoints")
+MANAGEMENT_TABLES = ("env_vars", "waitpoints", "queues", "tasks")
 
 
 class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, EnvVarsTx,
-         WaitpointsTx, FloorsTx):
+         WaitpointsTx, QueuesTx, TasksTx, FloorsTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:

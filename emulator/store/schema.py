@@ -143,4 +143,21 @@ CREATE TABLE IF NOT EXISTS waitpoints (
 );
 CREATE INDEX IF NOT EXISTS waitpoints_env ON waitpoints (env_id, id);
 CREATE INDEX IF NOT EXISTS waitpoints_due ON waitpoints (due_at) WHERE due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS queues (
+    env_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    concurrency_limit INTEGER,
+    concurrency_limit_base INTEGER,
+    overridden_at INTEGER,
+    override_percent REAL,
+    paused INTEGER NOT NULL,
+    PRIMARY KEY (env_id, name)
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    slug TEXT PRIMARY KEY,
+    scheduled INTEGER NOT NULL,
+    queue TEXT,
+    concurrency_limit INTEGER,
+    created_at INTEGER NOT NULL
+);
 """

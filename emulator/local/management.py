@@ -1,0 +1,239 @@
+"""The Python API of the management families, mixed into ``LocalEmulator`` (so the pytest fixture
+has it too): declared tasks, schedules, env vars, waitpoint tokens and queues."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Iterator
+
+from ..core import queues as queue_rules
+from ..core import waitpoints as waitpoint_rules
+from ..core.clock import from_ms
+from ..core.envvars import REDACTED
+from ..core.errors import ApiError
+from ..core.records import Environment
+from ..core.tasks import TaskDefinition, queue_name
+
+
+def _dt(ms: int | None) -> datetime | None:
+    return None if ms is None else from_ms(ms)
+
+
+@dataclass(frozen=True)
+class WaitpointToken:
+    """A snapshot of one waitpoint token."""
+
+    id: str
+    status: str  # WAITING | COMPLETED | TIMED_OUT
+    output: Any
+    output_type: str
+    idempotency_key: str | None
+    tags: list[str]
+    timeout_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    env_id: str
+
+    @classmethod
+    def from_record(cls, token: waitpoint_rules.Waitpoint) -> "WaitpointToken":
+        from ..core import packets
+
+        output = packets.decode_for_python(token.output, token.output_type)
+        if token.output_is_error and isinstance(token.output, str):
+            output = packets.decode_for_python(token.output, packets.JSON)
+        return cls(token.friendly_id, token.api_status, output, token.output_type,
+                   token.idempotency_key if token.user_provided_key else None, list(token.tags),
+                   _dt(token.completed_after), _dt(token.completed_at), from_ms(token.created_at), token.env_id)
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """A snapshot of one queue (``name`` as the API shows it: no ``task/`` prefix)."""
+
+    id: str
+    name: str
+    type: str  # task | custom
+    paused: bool
+    concurrency_limit: int | None
+    running: int
+    queued: int
+    env_id: str
+
+    @classmethod
+    def from_record(cls, queue: queue_rules.Queue) -> "QueueInfo":
+        return cls(queue.id, queue.shown_name, queue.kind, queue.paused, queue.concurrency_limit, queue.running,
+                   queue.queued, queue.env_id)
+
+
+class EnvVars(MutableMapping):
+    """The variables of one environment, as a mapping (``emulator.envvars["API_KEY"] = "x"``).
+    Secret values read back in plain text here; the HTTP API redacts them."""
+
+    def __init__(self, emulator: Any, environment: str | None = None) -> None:
+        self._emulator = emulator
+        self._environment = environment
+
+    def _env(self) -> Environment:
+        return self._emulator._environment(self._environment)
+
+    def _service(self):
+        return self._emulator.services.envvars
+
+    def for_environment(self, environment: str) -> "EnvVars":
+        """The variables of another environment: ``dev``, ``staging``, ``prod`` or ``preview``."""
+        return EnvVars(self._emulator, environment)
+
+    def set(self, name: str, value: str, *, secret: bool | None = None) -> None:
+        try:
+            self._emulator._call(self._service().create(self._env(), name, value, secret))
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+
+    def update(self, other: Any = (), /, **kwargs: str) -> None:  # type: ignore[override]
+        for name, value in dict(other, **kwargs).items():
+            self.set(name, value)
+
+    def secret(self, name: str) -> bool:
+        for var in self._emulator._call(self._service().all(self._env())):
+            if var.name == name:
+                return var.is_secret
+        raise KeyError(name)
+
+    def __getitem__(self, name: str) -> str:
+        return self._emulator._call(self._service().resolved(self._env()))[name]
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self.set(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        try:
+            self._emulator._call(self._service().delete(self._env(), name))
+        except ApiError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._emulator._call(self._service().resolved(self._env())))
+
+    def __len__(self) -> int:
+        return len(self._emulator._call(self._service().resolved(self._env())))
+
+    def __repr__(self) -> str:
+        shown = {v.name: REDACTED if v.is_secret else v.value for v in self._emulator._call(self._service().all(self._env()))}
+        return f"EnvVars({shown!r})"
+
+
+class ManagementMixin:
+    """``LocalEmulator``'s schedules, env vars, waitpoint tokens, queues and declared tasks."""
+
+    services: Any
+    engine: Any
+    secret_key: str
+    _call: Any  # LocalEmulator's: run a coroutine on the emulator's loop
+
+    def _environment(self, environment: str | None = None) -> Environment:
+        """The environment of this emulator's key (or a fresh key's, for another environment)."""
+        from ..core import ids
+        from ..core.environments import KEY_PREFIXES
+
+        key = self.secret_key
+        if environment is not None and not key.startswith(KEY_PREFIXES.get(environment, "\0")):
+            if environment not in KEY_PREFIXES:
+                raise ValueError(f"environment must be one of {', '.join(KEY_PREFIXES)}; got {environment!r}")
+            key = self._other_keys.setdefault(environment, ids.random_key(KEY_PREFIXES[environment]))
+        env = self._call(self.engine.environment_for_key(key))
+        if env is None:
+            raise RuntimeError(f"the emulator refuses the key {key[:12]}… (strict keys?)")
+        return env
+
+    @property
+    def _other_keys(self) -> dict[str, str]:
+        keys = self.__dict__.get("_management_keys")
+        if keys is None:
+            keys = self.__dict__["_management_keys"] = {}
+        return keys
+
+    # -- declared tasks -------------------------------------------------------------------
+    def declare_task(self, task_id: str, *, scheduled: bool = False, queue: str | None = None,
+                     concurrency_limit: int | None = None) -> None:
+        """Tell the emulator about a task, as a deploy would: its queue (``queue=`` a custom
+        queue's name) appears in every environment with ``concurrency_limit``, and
+        ``scheduled=True`` lets schedules attach to it. Once any task is declared, schedules
+        may only attach to declared scheduled tasks (production's 422s)."""
+        custom = queue_name(queue) if queue else None
+        self._call(self.services.queues.declare_task(TaskDefinition(task_id, scheduled, custom, concurrency_limit)))
+
+    # -- env vars -------------------------------------------------------------------------
+    @property
+    def envvars(self) -> EnvVars:
+        """This emulator's environment's variables (``.for_environment("prod")`` for another)."""
+        return EnvVars(self)
+
+    @contextlib.contextmanager
+    def _task_environment(self, env_id: str) -> Iterator[None]:
+        """``os.environ`` as a task of ``env_id`` sees it, while a Python handler runs."""
+        env = self._call(self.engine.environment_by_id(env_id))
+        variables = {} if env is None else self._call(self.services.envvars.resolved(env))
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    # -- waitpoint tokens -----------------------------------------------------------------
+    def waitpoints(self, status: str | None = None) -> list[WaitpointToken]:
+        """Every waitpoint token (all environments), oldest first; ``status`` is WAITING,
+        COMPLETED or TIMED_OUT."""
+        tokens = [WaitpointToken.from_record(t) for t in self._call(self.services.waitpoints.all())]
+        return [t for t in tokens if status is None or t.status == status]
+
+    def token(self, token_id: str) -> WaitpointToken:
+        found = self._call(self.services.waitpoints.find(token_id))
+        if found is None:
+            raise KeyError(token_id)
+        return WaitpointToken.from_record(found)
+
+    def complete_token(self, token_id: str, data: Any = None) -> WaitpointToken:
+        """Complete a token as ``wait.completeToken(id, data)`` would (a no-op once completed
+        or timed out); ``data=None`` completes it with no output."""
+        try:
+            self._call(self.services.waitpoints.complete(None, token_id, data, data is not None))
+        except ApiError:
+            raise KeyError(token_id) from None
+        return self.token(token_id)
+
+    # -- queues ---------------------------------------------------------------------------
+    def queues(self, environment: str | None = None) -> list[QueueInfo]:
+        """The queues of this emulator's environment (or ``environment``), by name."""
+        env = self._environment(environment)
+        return [QueueInfo.from_record(q) for q in self._call(self.services.queues.all(env))]
+
+    def pause_queue(self, name: str, *, type: str = "task", environment: str | None = None) -> QueueInfo:
+        """Pause a queue (``type="task"`` names a task's own queue, ``"custom"`` a custom one):
+        its runs stay QUEUED and ``execute()`` skips them until ``resume_queue``."""
+        return self._set_paused(name, type, environment, True)
+
+    def resume_queue(self, name: str, *, type: str = "task", environment: str | None = None) -> QueueInfo:
+        return self._set_paused(name, type, environment, False)
+
+    def _set_paused(self, name: str, kind: str, environment: str | None, paused: bool) -> QueueInfo:
+        if kind not in queue_rules.QUEUE_TYPES:
+            raise ValueError(f"type must be one of {', '.join(queue_rules.QUEUE_TYPES)}; got {kind!r}")
+        try:
+            queue = self._call(self.services.queues.pause(self._environment(environment), name, kind, paused))
+        except ApiError:
+            raise KeyError(name) from None
+        return QueueInfo.from_record(queue)
+
+    def _runnable(self, runs: Iterable[Any]) -> list[Any]:
+        """The runs ``execute()`` may pick: not on a paused (or zero-limit) queue."""
+        blocked = self._call(self.services.queues.blocked())
+        return [r for r in runs if (r.env_id, r.queue) not in blocked]
