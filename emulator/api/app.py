@@ -16,7 +16,8 @@ from starlette.responses import Response
 from ..core.config import Config
 from ..core.errors import ApiError
 from ..service import Engine, Services
-from . import batches, control, dashboard, envvars, http, queues, run_data, runs, trigger, waitpoints
+from . import (batches, control, dashboard, dashboard_management, declarations, envvars, http, queues, run_data,
+               runs, schedules, trigger, waitpoints)
 from .middleware import ApiMiddleware
 from .recording import Recorder
 
@@ -72,9 +73,12 @@ def create_app(services: Services | None = None, *, config: Config | None = None
         *envvars.routes(services),
         *waitpoints.routes(services),
         *queues.routes(services),
+        *schedules.routes(services),
+        *declarations.routes(services),
         *control.routes(services),
         *control.fault_routes(services),
         *dashboard.routes(services),
+        *dashboard_management.routes(services),
     ]
     app = Starlette(
         routes=routes,

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from ..core import schemas
 from ..core.config import VERSION as __version__
+from . import openapi_management
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -117,6 +118,9 @@ OPERATIONS: list[tuple[str, str, str, Any, str, str, list]] = [
     ("post", "/__emulator/reset", "resetState", None, "200", "Ok", []),
 ]
 _UNAUTHENTICATED = {"/healthz", "/__emulator/clock", "/__emulator/faults", "/__emulator/rate-limits", "/__emulator/reset"}
+OPERATIONS += openapi_management.OPERATIONS
+RESPONSES.update(openapi_management.RESPONSES)
+_UNAUTHENTICATED |= openapi_management.UNAUTHENTICATED
 
 
 def _body_schema(body: Any, components: dict[str, Any]) -> dict[str, Any]:

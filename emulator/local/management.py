@@ -9,6 +9,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Iterator
+from unittest.mock import ANY
 
 from ..core import queues as queue_rules
 from ..core import waitpoints as waitpoint_rules
@@ -67,6 +68,31 @@ class QueueInfo:
     def from_record(cls, queue: queue_rules.Queue) -> "QueueInfo":
         return cls(queue.id, queue.shown_name, queue.kind, queue.paused, queue.concurrency_limit, queue.running,
                    queue.queued, queue.env_id)
+
+
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """A snapshot of one schedule; ``next_run`` is on the emulator clock (None while inactive)."""
+
+    id: str
+    type: str  # IMPERATIVE | DECLARATIVE
+    task: str
+    cron: str
+    description: str
+    timezone: str
+    window: str | None
+    external_id: str | None
+    deduplication_key: str | None
+    active: bool
+    next_run: datetime | None
+    last_run: datetime | None
+    env_id: str | None
+
+    @classmethod
+    def from_record(cls, schedule: Any) -> "ScheduleInfo":
+        return cls(schedule.id, schedule.type, schedule.task, schedule.cron, schedule.description, schedule.timezone,
+                   schedule.window, schedule.external_id, schedule.dedup_key if schedule.user_dedup_key else None,
+                   schedule.active, _dt(schedule.next_fire_at), _dt(schedule.last_fired), schedule.env_id)
 
 
 class EnvVars(MutableMapping):
@@ -165,6 +191,40 @@ class ManagementMixin:
         may only attach to declared scheduled tasks (production's 422s)."""
         custom = queue_name(queue) if queue else None
         self._call(self.services.queues.declare_task(TaskDefinition(task_id, scheduled, custom, concurrency_limit)))
+
+    # -- schedules ------------------------------------------------------------------------
+    def schedule(self, task: str, cron: str, *, timezone: str = "UTC", window: str | None = None,
+                 environment: str | None = None) -> ScheduleInfo:
+        """Declare ``schedules.task({id: task, cron})`` as a deploy would: a DECLARATIVE schedule
+        of this emulator's environment (or ``environment``), firing on the emulator clock.
+        Declaring it again updates it. Bad crons and timezones raise ``ValueError``."""
+        from ..service.schedules import ScheduleOptions
+
+        options = ScheduleOptions(task=task, cron=cron, timezone=timezone, window=window)
+        try:
+            found = self._call(self.services.schedules.declare(self._environment(environment), options))
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+        return ScheduleInfo.from_record(found)
+
+    def schedules(self, task: str | None = None) -> list[ScheduleInfo]:
+        """Every schedule (all environments), newest first."""
+        found = [ScheduleInfo.from_record(s) for s in self._call(self.services.schedules.all())]
+        return [s for s in found if task is None or s.task == task]
+
+    def assert_scheduled(self, task: str, *, cron: Any = ANY, timezone: Any = ANY, external_id: Any = ANY,
+                         active: Any = ANY, type: Any = ANY) -> ScheduleInfo:
+        """A schedule of ``task`` with these fields exists; returns it."""
+        __tracebackhide__ = True
+        wanted = {"cron": cron, "timezone": timezone, "external_id": external_id, "active": active, "type": type}
+        found = self.schedules()
+        for schedule in found:
+            if schedule.task == task and all(getattr(schedule, k) == v for k, v in wanted.items()):
+                return schedule
+        shown = ", ".join(f"{k}={v!r}" for k, v in wanted.items() if v is not ANY)
+        listed = "\n".join(f"  {s.id}  task={s.task!r}  cron={s.cron!r}  timezone={s.timezone!r}  active={s.active}"
+                            f"  external_id={s.external_id!r}" for s in found) or "  (no schedules)"
+        raise AssertionError(f"Expected a schedule of {task!r}{' with ' + shown if shown else ''}; schedules:\n{listed}")
 
     # -- env vars -------------------------------------------------------------------------
     @property

@@ -11,9 +11,10 @@ from .envvars import EnvVarService
 from .run_data import RunDataService
 from .queues import QueueService
 from .runs import Retrieved, RunService
+from .schedules import ScheduleService
 from .waitpoints import WaitpointService
 
-__all__ = ["BatchService", "Engine", "EnvVarService", "QueueService", "Retrieved", "RunDataService", "RunService", "Services", "WaitpointService"]
+__all__ = ["BatchService", "Engine", "EnvVarService", "QueueService", "Retrieved", "RunDataService", "RunService", "ScheduleService", "Services", "WaitpointService"]
 
 
 class Services:
@@ -27,6 +28,8 @@ class Services:
         self.envvars = EnvVarService(self.engine)
         self.waitpoints = WaitpointService(self.engine)
         self.queues = QueueService(self.engine)
+        self.schedules = ScheduleService(self.engine, self.runs)
+        self.engine.due_sources.append(self.schedules.fires)
         self.engine.due_sources.append(self.waitpoints.timeouts)
 
     @property

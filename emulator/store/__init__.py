@@ -16,17 +16,18 @@ from .queues import QueuesTx
 from .request_keys import RequestKeysTx
 from .run_query import QueriesTx
 from .runs import RunsTx
+from .schedules import SchedulesTx
 from .tasks import TasksTx
 from .waitpoints import WaitpointsTx
 
 __all__ = ["Database", "Duplicate", "StorageError", "Tx"]
 
 #: The management API's tables (schedules, env vars, waitpoint tokens, queues).
-MANAGEMENT_TABLES = ("env_vars", "waitpoints", "queues", "tasks")
+MANAGEMENT_TABLES = ("env_vars", "waitpoints", "queues", "tasks", "schedules", "schedule_runs")
 
 
 class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx, EnvVarsTx,
-         WaitpointsTx, QueuesTx, TasksTx, FloorsTx):
+         WaitpointsTx, QueuesTx, TasksTx, SchedulesTx, FloorsTx):
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:

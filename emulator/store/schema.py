@@ -160,4 +160,31 @@ CREATE TABLE IF NOT EXISTS tasks (
     concurrency_limit INTEGER,
     created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS schedules (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    task TEXT NOT NULL,
+    cron TEXT NOT NULL,
+    description TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    dedup_key TEXT NOT NULL UNIQUE,
+    user_dedup_key INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    external_id TEXT,
+    window_seconds INTEGER,
+    window_percent INTEGER,
+    active INTEGER NOT NULL,
+    env_id TEXT,
+    last_fired INTEGER,
+    next_fire_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS schedules_env ON schedules (env_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS schedules_next_fire ON schedules (next_fire_at) WHERE next_fire_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS schedule_runs (
+    run_id TEXT PRIMARY KEY,
+    schedule_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS schedule_runs_schedule ON schedule_runs (schedule_id);
 """
