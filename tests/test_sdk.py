@@ -211,7 +211,7 @@ def test_schedules_crud_through_the_sdk(server):
     assert result["deleted"] == {"id": created["id"]}
     errors = result["errors"]
     assert errors["badCron"]["status"] == 422
-    assert errors["badCron"]["message"] == "422 Invalid cron expression: Constraint error, got value 61 expected range 0-59"
+    assert errors["badCron"]["message"] == "Invalid cron expression: Constraint error, got value 61 expected range 0-59"
     assert errors["badTimezone"]["status"] == 422 and "Invalid IANA timezone: 'Asia/Kolkata'" in errors["badTimezone"]["message"]
     assert "is not a scheduled task" in errors["notScheduled"]["message"]
     assert "not found in project" in errors["unknownTask"]["message"]
