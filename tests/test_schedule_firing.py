@@ -189,3 +189,16 @@ def test_packets_equal_schedule_rules_scheduled_run(prod):
         assert record.payload == expected.packet
         last = nominal
     assert [r.created_at for r in records[:2]] == [parse_date_ms("2025-03-08T07:00:00Z"), parse_date_ms("2025-03-09T07:00:00Z")]
+
+
+def test_one_clock_move_fires_at_most_the_cap_then_skips_ahead(prod, monkeypatch):
+    from trigger_emulator.service import schedules as service
+
+    monkeypatch.setattr(service, "SCHEDULE_FIRES_PER_MOVE", 5)
+    prod.start_at("2025-01-01T00:30:00Z")
+    prod.schedule("capped", "0 * * * *")
+    prod.advance(hours=10)
+    assert stamps(prod.runs("capped")) == [f"2025-01-01T0{h}:00:00.000Z" for h in range(1, 6)]
+    assert prod.schedules("capped")[0].next_run == utc("2025-01-01T11:00:00Z")
+    prod.advance(hours=1)
+    assert len(prod.runs("capped")) == 6

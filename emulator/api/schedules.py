@@ -72,7 +72,7 @@ def retrieved(schedule: Schedule, env: Environment | None, now: int) -> dict[str
     out["generator"] = _generator(schedule)
     out["timezone"] = schedule.timezone
     _optional(out, schedule)
-    out["environments"] = [] if env is None else [{"id": env.id, "type": env.type}]
+    out["environments"] = [] if env is None or schedule.env_id is None else [{"id": env.id, "type": env.type}]
     return out
 
 

@@ -16,3 +16,6 @@ MAX_RUN_COUNT = 1000
 UPDATABLE_WINDOW_MS = 3_600_000
 #: How long a request idempotency key replays its first answer (triggering.md §2.6).
 REQUEST_KEY_TTL_MS = 86_400_000
+#: Runs one schedule may fire in one clock move (a minutely cron moved a week is 10,080); the
+#: ticks past it are skipped, as production skips ticks missed during downtime.
+SCHEDULE_FIRES_PER_MOVE = 20_000

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..core import schedules, trigger_rules
 from ..core.errors import ApiError, NotFound
+from ..core.limits import SCHEDULE_FIRES_PER_MOVE
 from ..core.records import Environment
 from ..core.schedules import Schedule
 from ..core.schemas import QueueOption, TriggerBody, TriggerOptions
@@ -62,12 +63,17 @@ class Unprocessable(ApiError):
 
 
 class ScheduleFires:
-    """The ``DueSource`` of schedules: each nominal tick the clock passed creates one run."""
+    """The ``DueSource`` of schedules: each nominal tick the clock passed creates one run (at most
+    ``SCHEDULE_FIRES_PER_MOVE`` per schedule in one clock move; the rest are skipped)."""
 
     def __init__(self, service: "ScheduleService") -> None:
         self.service = service
+        self._now: int | None = None
+        self._fired: dict[str, int] = {}
 
     def earliest_due(self, tx: Tx, until: int) -> int | None:
+        if until != self._now:  # a new unit of work, applying what fell due by its own now
+            self._now, self._fired = until, {}
         due = tx.due_schedules(until, limit=1)
         return due[0].next_fire_at if due else None
 
@@ -78,7 +84,16 @@ class ScheduleFires:
             if not due:
                 return fired
             for schedule in due:
-                fired += self.service.fire(tx, schedule)
+                count = self._fired.get(schedule.id, 0)
+                if count >= SCHEDULE_FIRES_PER_MOVE and self._now is not None:
+                    log.warning("schedule %s fired %d runs in one clock move; skipping its ticks up to %s",
+                                schedule.id, count, self._now)
+                    schedule.next_fire_at = schedules.next_after(schedule.cron, schedule.timezone, self._now)
+                    tx.update_schedule(schedule)
+                    continue
+                made = self.service.fire(tx, schedule)
+                self._fired[schedule.id] = count + 1
+                fired += made
 
 
 class ScheduleService:
@@ -90,8 +105,9 @@ class ScheduleService:
         self._upcoming_cache: dict[str, tuple[tuple[str, str], list[int]]] = {}
 
     # -- the pipeline of create and update (§3.2) -----------------------------------------
-    def _check(self, tx: Tx, options: ScheduleOptions) -> str:
-        """Rows 3-7 and 11 of §3.2; returns the cron's description."""
+    @staticmethod
+    def _check(tx: Tx, options: ScheduleOptions) -> None:
+        """Rows 3-7 of §3.2 (rows 8-9 are environments and plan limits the emulator has not)."""
         problem = schedules.cron_problem(options.cron)
         if problem is not None:
             raise Unprocessable(f"Invalid cron expression: {problem}")
@@ -106,8 +122,12 @@ class ScheduleService:
                 raise Unprocessable(f"Task with identifier {options.task} not found in project.")
             if not task.scheduled:
                 raise Unprocessable(f"Task with identifier {options.task} is not a scheduled task.")
+
+    @staticmethod
+    def _describe(cron: str) -> str:
+        """Row 11: cronstrue's description, after the declarative check."""
         try:
-            return schedules.describe(options.cron)
+            return schedules.describe(cron)
         except ValueError as exc:  # production: cronstrue throws, a 500 the SDK retries
             raise Unprocessable(f"Invalid cron expression: {exc}") from None
 
@@ -132,10 +152,11 @@ class ScheduleService:
         schedule.next_fire_at = schedules.next_after(schedule.cron, schedule.timezone, now) if schedule.active else None
 
     def _upsert(self, tx: Tx, now: int, env: Environment, existing: Schedule | None, options: ScheduleOptions,
-                description: str, dedup_key: str, user_key: bool) -> Schedule:
+                dedup_key: str, user_key: bool) -> Schedule:
+        if existing is not None and existing.type == schedules.DECLARATIVE:
+            raise Unprocessable("Cannot update a declarative schedule")
+        description = self._describe(options.cron)
         if existing is not None:
-            if existing.type == schedules.DECLARATIVE:
-                raise Unprocessable("Cannot update a declarative schedule")
             changed = self._apply(existing, options, description)
             moved = existing.env_id != env.id
             existing.env_id = env.id
@@ -156,11 +177,11 @@ class ScheduleService:
 
     @unit
     def create(self, tx: Tx, now: int, env: Environment, options: ScheduleOptions) -> Schedule:
-        description = self._check(tx, options)
+        self._check(tx, options)
         user_key = bool(options.dedup_key)
         dedup_key = options.dedup_key if user_key else schedules.random_dedup_key()
         existing = tx.schedule_by_key(dedup_key)
-        return self._upsert(tx, now, env, existing, options, description, dedup_key, user_key)
+        return self._upsert(tx, now, env, existing, options, dedup_key, user_key)
 
     @unit
     def update(self, tx: Tx, now: int, env: Environment, param: str, options: ScheduleOptions) -> Schedule:
@@ -169,8 +190,8 @@ class ScheduleService:
         existing = lookup(tx, param)
         if visibility(existing, env) == HIDDEN:
             raise NotFound(schedules.NOT_FOUND)
-        description = self._check(tx, options)
-        return self._upsert(tx, now, env, existing, options, description, schedules.random_dedup_key(), False)
+        self._check(tx, options)
+        return self._upsert(tx, now, env, existing, options, schedules.random_dedup_key(), False)
 
     # -- reading --------------------------------------------------------------------------
     def _visible(self, tx: Tx, env: Environment, param: str) -> Schedule:
