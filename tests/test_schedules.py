@@ -263,3 +263,13 @@ def test_declarative_schedules_over_the_control_api(emu, at_2025, api):
     listed = api.get(SCHEDULES).json()["data"]
     assert [s["id"] for s in listed] == [body["id"]]
     assert json.loads(json.dumps(listed))[0]["type"] == "DECLARATIVE"
+
+
+def test_timezones_preflight_and_no_key_on_schedules(emu):
+    with emu.client() as client:
+        del client.headers["Authorization"]
+        response = client.options("/api/v1/timezones", headers={"Origin": "https://app.example"})
+        assert response.status_code == 200 and response.json() == {}
+        assert response.headers["access-control-allow-origin"] == "https://app.example"
+        response = client.get(SCHEDULES)
+    assert response.status_code == 401 and response.headers["content-type"].startswith("application/problem+json")

@@ -273,3 +273,20 @@ def test_legacy_auth_strings(emu):
     with emu.client(headers={"Authorization": "Bearer tr_bogus"}) as client:
         response = client.post(TOKENS, json={})
     assert response.status_code == 401 and response.json() == {"error": "Invalid API key"}
+
+
+def test_callback_on_a_completed_token_changes_nothing(emu, api):
+    created = create(api).json()
+    api.post(f"{TOKENS}/{created['id']}/complete", json={"data": "first"})
+    with emu.client() as anonymous:
+        del anonymous.headers["Authorization"]
+        response = anonymous.post(created["url"], json={"second": True})
+    assert response.status_code == 200 and response.json() == {"success": True}
+    assert api.get(f"{TOKENS}/{created['id']}").json()["output"] == "first"
+
+
+def test_complete_answers_a_cors_preflight(api):
+    created = create(api).json()
+    response = api.options(f"{TOKENS}/{created['id']}/complete", headers={"Origin": "https://app.example"})
+    assert response.status_code == 200 and response.json() == {}
+    assert response.headers["access-control-allow-origin"] == "https://app.example"

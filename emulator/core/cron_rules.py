@@ -11,7 +11,8 @@ import calendar
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 LOOP_LIMIT = 10000
@@ -128,6 +129,7 @@ class CronFields:
     nth_day_of_week: int = 0
 
 
+@lru_cache(maxsize=256)
 def parse_cron(expression: str) -> CronFields:
     """`parseExpression(expression)`; raises CronError with the library's message."""
     expression = _PREDEFINED.get(expression, expression)
@@ -142,10 +144,9 @@ def parse_cron(expression: str) -> CronFields:
             continue
         if i == 5 and "#" in value:
             parts = value.split("#")
-            for ch in ",/-":
-                if ch in value:
-                    raise CronError(f"Constraint error, invalid dayOfWeek `#` and `{ch}` "
-                                    "special characters are incompatible")
+            if clash := next((ch for ch in ",/-" if ch in value), None):
+                raise CronError(f"Constraint error, invalid dayOfWeek `#` and `{clash}` special characters "
+                                "are incompatible")
             nth = _num(parts[-1])
             if len(parts) > 2 or math.isnan(nth) or nth < 1 or nth > 5:
                 raise CronError("Constraint error, invalid dayOfWeek occurrence number (#)")
@@ -193,11 +194,6 @@ def _zone(tz: str | None, start_ms: int) -> ZoneInfo:
         raise CronError(f'CronDate: unhandled timestamp: "{iso(start_ms)}"') from err
 
 
-def _dim(year: int, month: int) -> int:  # luxon daysInMonth(year, month) with month overflow
-    mod = (month - 1) % 12 + 1
-    return calendar.monthrange(year + (month - mod) // 12, mod)[1]
-
-
 class _LDT:
     __slots__ = ("z", "ts", "o", "c")
 
@@ -207,8 +203,8 @@ class _LDT:
         self.c = _EPOCH + timedelta(milliseconds=ts + self.o)
 
     def _offset(self, ts: int) -> int:
-        when = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ts)
-        return int(when.astimezone(self.z).utcoffset() / timedelta(milliseconds=1))
+        off = datetime.fromtimestamp(ts / 1000, self.z).utcoffset()
+        return (off.days * 86400 + off.seconds) * 1000 + off.microseconds // 1000
 
     def _fix(self, local: int) -> _LDT:  # luxon fixOffset(localTS, this.o, zone)
         guess = local - self.o
@@ -227,15 +223,16 @@ class _LDT:
         return self._fix(((days * 24 + h) * 60 + mi) * 60000 + s * 1000 + ms)
 
     def f(self):
-        c = self.c
-        return c.year, c.month, c.day, c.hour, c.minute, c.second, c.microsecond // 1000
+        return (*self.c.timetuple()[:6], self.c.microsecond // 1000)
 
     def plus_ms(self, n: int) -> _LDT:
         return _LDT(self.z, self._fix(self.ts + self.o).ts + n)
 
     def plus_cal(self, months: int = 0, days: int = 0) -> _LDT:
         y, mo, d, h, mi, s, ms = self.f()
-        return self._set(y, mo + months, min(d, _dim(y, mo + months)) + days, h, mi, s, ms)
+        mod = (mo + months - 1) % 12 + 1  # luxon daysInMonth(year, month + months), month may overflow
+        days_in_month = calendar.monthrange(y + (mo + months - mod) // 12, mod)[1]
+        return self._set(y, mo + months, min(d, days_in_month) + days, h, mi, s, ms)
 
     def start_of(self, unit: str) -> _LDT:
         y, mo, *rest = self.f()  # rest = [day, hour, minute, second, ms]
@@ -245,35 +242,41 @@ class _LDT:
         return self._set(y, mo, *rest)
 
     def end_of(self, unit: str) -> _LDT:
-        nxt = {"month": lambda: self.plus_cal(months=1), "day": lambda: self.plus_cal(days=1),
-               "hour": lambda: self.plus_ms(_HOUR), "minute": lambda: self.plus_ms(_MIN)}[unit]()
+        calendar_unit = unit in ("month", "day")
+        nxt = self.plus_cal(**{unit + "s": 1}) if calendar_unit else self.plus_ms(_HOUR if unit == "hour" else _MIN)
         return nxt.start_of(unit).plus_ms(-1)
 
     def weekday(self) -> int:  # JS getDay(): 0 = Sunday
         return (self.c.weekday() + 1) % 7
 
 
+_STEP = {"Hour": _HOUR, "Minute": _MIN, "Second": 1000}
+
+
 def _add(d: _LDT, unit: str) -> _LDT:
-    if unit == "Month":
-        return d.plus_cal(months=1).start_of("month")
-    if unit == "Day":
-        return d.plus_cal(days=1).start_of("day")
-    step, start = {"Hour": (_HOUR, "hour"), "Minute": (_MIN, "minute"), "Second": (1000, "second")}[unit]
-    n = d.plus_ms(step).start_of(start)
+    """CronDate.add<Unit>()."""
+    if unit in ("Month", "Day"):
+        return d.plus_cal(**{unit.lower() + "s": 1}).start_of(unit.lower())
+    n = d.plus_ms(_STEP[unit]).start_of(unit.lower())
     return n.plus_ms(_HOUR) if (n.ts <= d.ts if unit == "Hour" else n.ts < d.ts) else n
 
 
 def _subtract(d: _LDT, unit: str) -> _LDT:
-    if unit == "Month":
-        return d.plus_cal(months=-1).end_of("month").start_of("second")
-    if unit == "Day":
-        return d.plus_cal(days=-1).end_of("day").start_of("second")
-    if unit == "Second":
-        n = d.plus_ms(-1000).start_of("second")
-        return n.plus_ms(-_HOUR) if n.ts > d.ts else n
-    step, end = {"Hour": (_HOUR, "hour"), "Minute": (_MIN, "minute")}[unit]
-    n = d.plus_ms(-step).end_of(end).start_of("second")
+    """CronDate.subtract<Unit>()."""
+    if unit in ("Month", "Day"):
+        return d.plus_cal(**{unit.lower() + "s": -1}).end_of(unit.lower()).start_of("second")
+    n = d.plus_ms(-_STEP[unit])
+    n = (n if unit == "Second" else n.end_of(unit.lower())).start_of("second")
     return n.plus_ms(-_HOUR) if (n.ts >= d.ts if unit == "Hour" else n.ts > d.ts) else n
+
+
+@lru_cache(maxsize=256)
+def _index(fields: CronFields) -> tuple[dict, tuple, tuple]:
+    """Numeric values of each field as sets, and the "L" expressions of the two day fields."""
+    values = {name: getattr(fields, name) for name in _FIELDS}
+    sets = {name: frozenset(v for v in vs if not isinstance(v, str)) for name, vs in values.items()}
+    last = [tuple(v for v in values[day] if isinstance(v, str) and "L" in v) for day in ("dayOfMonth", "dayOfWeek")]
+    return sets, *last
 
 
 class _Search:
@@ -281,10 +284,7 @@ class _Search:
 
     def __init__(self, fields: CronFields, tz: str | None):
         self.f, self.tz, self.dst_start, self.dst_end = fields, tz, None, None
-        values = {name: getattr(fields, name) for name in _FIELDS}
-        self.sets = {name: frozenset(v for v in vs if not isinstance(v, str)) for name, vs in values.items()}
-        self.last_dom, self.last_dow = (tuple(v for v in values[name] if isinstance(v, str) and "L" in v)
-                                        for name in ("dayOfMonth", "dayOfWeek"))
+        self.sets, self.last_dom, self.last_dow = _index(fields)
 
     def _shift(self, d: _LDT, reverse: bool, unit: str, n: _LDT | None = None) -> _LDT:
         """`_applyTimezoneShift`: step, and note DST starts/ends for a restricted hour field."""
@@ -323,11 +323,9 @@ class _Search:
             return False
         if dom_wild and not dow_wild and not dow_match:
             return False
-        nth = f.nth_day_of_week
-        if nth > 0:
-            if nth == 1 and day < 8:
-                return True
-            return nth < 6 and (day - day % 7) // 7 + (1 if day % 7 else 0) == nth
+        nth = f.nth_day_of_week  # isNthDayMatch (1..5 after parsing)
+        if nth > 0 and not (nth == 1 and day < 8):
+            return (day - day % 7) // 7 + (1 if day % 7 else 0) == nth
         return True
 
     def find(self, start_ms: int, reverse: bool) -> int:
@@ -350,7 +348,14 @@ class _Search:
                 self.dst_end = None
                 d = self._shift(d, False, "Hour")
             elif d.c.minute not in sets["minute"]:
-                d = self._shift(d, reverse, "Minute")
+                ahead = 1 if reverse or second or d.c.microsecond else next(  # batch minutes within the hour
+                    (k for k in range(1, 60 - d.c.minute) if d.c.minute + k in sets["minute"]), 60 - d.c.minute)
+                target = _LDT(self.z, d.ts + ahead * _MIN) if ahead > 1 else None
+                if target is None or target.o != d.o:
+                    d = self._shift(d, reverse, "Minute")
+                else:
+                    steps += ahead - 1
+                    d = self._shift(d, False, "Minute", target)
             elif second not in sets["second"] and sets["second"] == {0}:  # batch the per-second steps
                 into = second * 1000 + d.c.microsecond // 1000
                 steps += (second if reverse else 60 - second) - 1
