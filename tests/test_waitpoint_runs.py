@@ -62,16 +62,19 @@ def test_a_run_created_token_resumes_it_and_a_second_completion_changes_nothing(
 def test_timeouts_and_dates_resume_runs_at_their_own_time_in_one_clock_jump(emu, api, trigger):
     timed_run, created = blocked_on_token(api, trigger, timeout="30m")
     dated_run, _ = running(api, trigger)
-    until = api.post(f"/engine/v1/runs/{dated_run}/wait/duration",
-                     json={"date": _iso_in(emu, hours=1)}).json()["waitUntil"]
+    api.post(f"/engine/v1/runs/{dated_run}/wait/duration", json={"date": _iso_in(emu, hours=1)})
     emu.advance(hours=3)
+    now = api.get("/__emulator/clock").json()["now"]
     timed, dated = latest(api, timed_run), latest(api, dated_run)
     token = api.get(f"{TOKENS}/{created['id']}").json()
     assert token["status"] == "TIMED_OUT" and token["completedAt"] == token["timeoutAt"]
     assert timed["snapshot"]["createdAt"] == token["timeoutAt"]  # resumed at the timeout, not 3 h later
     [wp] = timed["completedWaitpoints"]
     assert wp["outputIsError"] is True and '"code":"TRIGGER_WAITPOINT_TIMEOUT"' in wp["output"]
-    assert dated["snapshot"]["createdAt"] == until and dated["completedWaitpoints"][0]["type"] == "DATETIME"
+    [date] = dated["completedWaitpoints"]
+    assert date["type"] == "DATETIME" and date["outputIsError"] is False
+    assert dated["snapshot"]["createdAt"] == date["completedAt"] == date["completedAfter"]  # at its date
+    assert token["timeoutAt"] < date["completedAfter"] < now  # ISO strings of one format: time order
 
 
 def test_the_token_api_lists_only_tokens_and_retrieves_any_waitpoint_by_id(emu, api, trigger):
