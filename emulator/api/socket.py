@@ -101,4 +101,5 @@ def asgi(app: Any, services: Services) -> Any:
     engine.snapshot_listeners.append(changed)
     wrapped = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
     wrapped.sio = sio  # ``await wrapped.sio.shutdown()`` before the loop stops
+    wrapped.state = app.state  # what api.server.Server reads to end realtime waiters on shutdown
     return wrapped
