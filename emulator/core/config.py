@@ -51,7 +51,8 @@ class Config:
     #: The secret key of the development environment ``trigger dev`` works in (what
     #: ``GET /api/v1/projects/{ref}/dev`` hands the CLI); None: the first ``keys`` entry.
     worker_key: str | None = None
-    #: Environment variables every dev-worker task gets (beside the env-var API's).
+    #: Environment variables every task gets in every environment (``trigger dev`` attempts and
+    #: Python handlers), under each environment's own from the env-var API, which win a clash.
     env_vars: dict[str, str] = field(default_factory=dict)
     #: How long a live realtime request (``/realtime/v1/...&live=true``) is held when nothing
     #: changes, in seconds (Electric's ~20 s). State changes answer it at once.
@@ -59,3 +60,6 @@ class Config:
     #: A realtime stream read (SSE) ends after this many seconds without data, unless the
     #: request sends ``Timeout-Seconds`` (production's inactivity timeout).
     realtime_stream_timeout: float = 60.0
+    #: The project's ref (``proj_…``). None: the env-var routes take any ``{projectRef}``;
+    #: set, they refuse others with production's 400 (management.md §4.1).
+    project_ref: str | None = None
