@@ -141,6 +141,28 @@ def test_a_token_wait_resumes_when_python_completes_the_token(emu, api):
     assert api.get(f"/api/v1/waitpoints/tokens/{token}").json()["status"] == "COMPLETED"
 
 
+def test_a_token_wait_times_out_on_the_emulator_clock(emu, api):
+    token = emu.create_token(timeout="1h", env_key=emu.worker_key)
+    run_id = trigger(api, "token-waiter", {"tokenId": token.id})
+    wait_for_snapshot(api, run_id, "EXECUTING_WITH_WAITPOINTS")
+    emu.advance(hours=1, seconds=1)
+    run = wait_for(api, run_id)
+    assert run["status"] == "COMPLETED" and run["output"]["timedOut"] is True
+    assert emu.token(token).status == "TIMED_OUT"
+
+
+def test_env_vars_created_through_the_env_var_api_reach_the_task(emu, api):
+    variables = "/api/v1/projects/proj_x/envvars/dev"
+    assert api.post(variables, json={"name": "EMULATOR_TEST_SETTING", "value": "from-api"}).json() == {"success": True}
+    emu.config.env_vars["EMULATOR_TEST_SETTING"] = "from-config"  # the layer under the environment's own
+    try:
+        assert wait_for(api, trigger(api, "env-reader"))["output"] == {"value": "from-api"}
+        assert api.delete(f"{variables}/EMULATOR_TEST_SETTING").status_code == 200
+        assert wait_for(api, trigger(api, "env-reader"))["output"] == {"value": "from-config"}
+    finally:
+        emu.config.env_vars.clear()
+
+
 def test_a_run_of_a_task_no_worker_knows_stays_queued_for_python(emu, api):
     run_id = trigger(api, "python-only", {"x": 1})
     hello = trigger(api, "hello", {"name": "worker"})

@@ -256,8 +256,8 @@ def test_waitpoint_tokens_complete_once_and_time_out_on_the_clock(emu, api, trig
     assert api.post(f"/api/v1/waitpoints/tokens/{token}/complete", json={"data": 1}).json() == {"success": True}
     assert api.get(f"/api/v1/waitpoints/tokens/{token}").json()["status"] == "TIMED_OUT"
     other = emu.create_token(env_key=emu.secret_key)
-    emu.complete_token(other, {"ok": True})
-    done = api.get(f"/api/v1/waitpoints/tokens/{other}").json()
+    assert emu.complete_token(other, {"ok": True}).status == "COMPLETED"
+    done = api.get(f"/api/v1/waitpoints/tokens/{other.id}").json()
     assert done["status"] == "COMPLETED" and done["output"] == '{"json":{"ok":true}}' and done["outputType"] == "application/super+json"
     assert api.post("/api/v1/waitpoints/tokens/waitpoint_nope/complete", json={}).status_code == 404
 

@@ -139,11 +139,24 @@ def test_dashboard_forms_with_json_nested_10000_deep_answer_with_a_message(api, 
     readable(api, [run_id])
 
 
-@pytest.mark.parametrize("body", [{"timeout": 1e306}, {"timeout": 2**70}, {"timeout": -1e306},
-                                  {"idempotencyKey": "k", "idempotencyKeyTTL": "99999999999999999d"}])
-def test_waitpoint_timeouts_and_key_ttls_past_every_range(emu, api, body):
+@pytest.mark.parametrize("body", [{"timeout": 1e306}, {"timeout": 2**70}, {"timeout": -1e306}])
+def test_waitpoint_timeouts_past_javascripts_date_range_are_invalid_dates(api, body):
     r = api.post("/api/v1/waitpoints/tokens", json=body)
+    assert (r.status_code, r.json()) == (400, {"error": 'Validation error: Expected string, received number at "timeout", '
+                                                        'or Invalid date at "timeout"'})
+
+
+def test_a_waitpoint_key_ttl_past_every_range_is_stored_and_readable(emu, api):
+    r = api.post("/api/v1/waitpoints/tokens", json={"idempotencyKey": "k", "idempotencyKeyTTL": "99999999999999999d"})
     assert r.status_code == 200, r.text
     assert api.get(f"/api/v1/waitpoints/tokens/{r.json()['id']}").status_code == 200
     emu.advance(days=365)
     assert api.get(f"/api/v1/waitpoints/tokens/{r.json()['id']}").status_code == 200
+    assert api.post("/api/v1/waitpoints/tokens", json={"idempotencyKey": "k"}).json()["isCached"] is True
+
+
+@pytest.mark.parametrize("status", [{"a": 1}, ["FAILED"], 5, None])
+def test_a_failure_status_of_the_wrong_type_is_a_400(api, trigger, status):
+    run_id = trigger()
+    r = api.post(f"/__emulator/runs/{run_id}/fail", json={"error": "boom", "status": status})
+    assert r.status_code == 400 and r.json()["error"].startswith("status must be one of")

@@ -7,6 +7,7 @@ renders (issue #14)."""
 
 import base64
 import json
+import os
 from urllib.parse import quote
 
 import httpx
@@ -19,7 +20,9 @@ from trigger_emulator import Config, LocalEmulator
 from trigger_emulator.core import tokens
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
-EXAMPLES = 30  # per route family; 16 families, several requests each: well over 300 requests
+# Per route family; 19 families, several requests each: well over 300 requests. More with
+# HOSTILE_EXAMPLES=300 (what was run before each commit touching input handling).
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "30"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 # -- strategies ---------------------------------------------------------------------------
@@ -145,12 +148,21 @@ def still_readable(world):
     emu, api = world["emu"], world["api"]
     api.post("/__emulator/rate-limits", json={"api": "generous", "batch": None})
     api.delete("/__emulator/faults")
-    listed = {r["id"] for r in api.get("/api/v1/runs", params={"page[size]": 100, "filter[createdAt][period]": "100000d"}).json()["data"]}
+    listed: set[str] = set()
+    params = {"page[size]": 100, "filter[createdAt][period]": "100000d"}
+    for _ in range(200):  # every page, until the runs made first have all been listed
+        page = api.get("/api/v1/runs", params=params).json()
+        listed |= {r["id"] for r in page["data"]}
+        after = page["pagination"].get("next")
+        if after is None or set(world["ids"].values()) <= listed:
+            break
+        params = {**params, "page[after]": after}
     for run_id in world["ids"].values():
         assert api.get(f"/api/v3/runs/{run_id}").status_code == 200, run_id
         assert api.get(f"/runs/{run_id}").status_code == 200, run_id
     assert set(world["ids"].values()) <= listed
-    for path in ("/", "/batches", "/test", *(f"/batches/{b}" for b in world["batches"])):
+    for path in ("/", "/batches", "/test", "/schedules", "/waitpoints", "/queues", "/envvars",
+                 *(f"/batches/{b}" for b in world["batches"])):
         assert api.get(path).status_code == 200, path
     for batch_id in world["batches"]:
         assert api.get(f"/api/v2/batches/{batch_id}").status_code == 200
@@ -382,8 +394,67 @@ def test_realtime_feeds_and_streams(world, run, key, params, target, body, heade
     call(world, "POST", "/api/v1/auth/jwt/claims", content, JSON)
 
 
+schedule_body = st.one_of(anything, st.fixed_dictionaries({}, optional={
+    "task": st.one_of(st.just("t"), text, anything), "cron": st.one_of(st.sampled_from(["0 * * * *", "* * * * *", "@daily", "0 0 31 2 *"]), text, anything),
+    "deduplicationKey": st.one_of(text, anything), "externalId": st.one_of(text, anything),
+    "timezone": st.one_of(st.sampled_from(["UTC", "Europe/London", "Etc/GMT+14"]), text, anything), "environments": anything,
+}))
+
+
+@SETTINGS
+@given(body=schedule_body, update=schedule_body, schedule=path_part, query=query)
+def test_management_schedules(world, body, update, schedule, query):
+    call(world, "POST", "/__emulator/tasks", encode({"id": "t", "scheduled": True}), JSON)
+    r = call(world, "POST", "/api/v1/schedules", encode(body), JSON)
+    made = r.json().get("id", schedule) if r.status_code == 200 else schedule
+    for target in (made, schedule):
+        call(world, "GET", f"/api/v1/schedules/{target}")
+        call(world, "PUT", f"/api/v1/schedules/{target}", encode(update), JSON)
+        call(world, "POST", f"/api/v1/schedules/{target}/deactivate", b"{}", JSON)
+        call(world, "POST", f"/api/v1/schedules/{target}/activate", b"{}", JSON)
+    call(world, "GET", "/api/v1/schedules", params=query)
+    call(world, "GET", "/api/v1/timezones", params=query)
+    call(world, "POST", "/__emulator/schedules", encode(body), JSON)
+    call(world, "POST", "/__emulator/clock", b'{"advance": "1h"}', JSON)
+    call(world, "DELETE", f"/api/v1/schedules/{made}")
+
+
+@SETTINGS
+@given(name=path_part, value=st.one_of(text, anything), variables=st.one_of(anything, st.dictionaries(text, text, max_size=3)),
+       env=st.sampled_from(["dev", "staging", "prod", "x"]), queue=path_part, override=anything, query=query)
+def test_management_env_vars_and_queues(world, name, value, variables, env, queue, override, query):
+    base = f"/api/v1/projects/proj_x/envvars/{env}"
+    call(world, "POST", base, encode({"name": name, "value": value}), JSON)
+    call(world, "POST", f"{base}/import", encode({"variables": variables, "override": override}), JSON)
+    call(world, "GET", base, params=query)
+    call(world, "GET", f"{base}/{name}")
+    call(world, "PUT", f"{base}/{name}", encode({"value": value}), JSON)
+    call(world, "DELETE", f"{base}/{name}")
+    for target in (queue, "task/t"):
+        call(world, "GET", f"/api/v1/queues/{target}", params=query)
+        call(world, "POST", f"/api/v1/queues/{target}/pause", encode({"action": value, "type": override}), JSON)
+        call(world, "POST", f"/api/v1/queues/{target}/concurrency/override", encode({"concurrencyLimit": override}), JSON)
+        call(world, "POST", f"/api/v1/queues/{target}/concurrency/reset", encode(override), JSON)
+    call(world, "GET", "/api/v1/queues", params=query)
+    call(world, "GET", "/api/v1/waitpoints/tokens", params=query)
+
+
+@SETTINGS
+@given(target=path_part, fields=st.dictionaries(st.sampled_from(["data", "env", "id", "name", "value", "secret"]),
+                                                st.one_of(text, anything.map(lambda v: encode(v).decode())), max_size=4),
+       action=st.sampled_from(["activate", "deactivate", "pause", "resume", "set", "delete", "x"]), with_token=st.booleans())
+def test_management_dashboard_forms(world, target, fields, action, with_token):
+    form = {**fields, **({"csrf_token": world["emu"].engine.csrf_token} if with_token else {})}
+    encoded = httpx.Request("POST", "http://x", data={k: v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for k, v in form.items()}).read()
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    for path in (f"/schedules/{target}/{action}", f"/waitpoints/{target}/complete", f"/queues/{action}", f"/envvars/{action}"):
+        call(world, "POST", path, encoded, headers, authorized=False)
+    for page in ("/schedules", "/waitpoints", "/queues", "/envvars"):
+        call(world, "GET", page, params={"env": target})
+
+
 def test_every_run_made_before_the_barrage_is_still_readable(world):
     still_readable(world)
-    if len(world["families"]) == 16:  # every family ran in this process (not split by xdist)
+    if len(world["families"]) == 19:  # every family ran in this process (not split by xdist)
         assert world["sent"] >= 300, world["sent"]
     print(f"{world['sent']} hostile requests from {len(world['families'])} route families")

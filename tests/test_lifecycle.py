@@ -88,6 +88,16 @@ def test_follows_freezegun_and_moves_it(api, trigger, emu):
         assert emu.run(run_id).status == "QUEUED"
 
 
+def test_a_failed_request_does_not_hide_what_fell_due_before_it(api, trigger):
+    """A write that fails rolls back the transitions applied at its start; the next request
+    must apply them again (the in-memory due floor is forgotten with the rollback)."""
+    with freeze_time("2030-01-01T00:00:00Z", real_asyncio=True) as frozen:
+        run_id = trigger(delay="1h")
+        frozen.tick(timedelta(hours=2))  # nothing looked at the clock since
+        assert api.post("/api/v2/runs/run_nope/cancel").status_code == 404
+        assert status(api, run_id)["status"] == "EXPIRED"  # queued at +1h, the dev TTL of 10m ran out
+
+
 class TestDebounce:
     def post(self, api, **debounce):
         options = {"debounce": {"key": "user-1", "delay": "5s", **debounce}}

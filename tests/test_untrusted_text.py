@@ -228,3 +228,12 @@ def test_waitpoint_tokens_refuse_raw_text_they_cannot_store(api):
     assert r.status_code == 200  # JSON data is kept losslessly
     shown = api.get(f"/api/v1/waitpoints/tokens/{token}")
     assert shown.status_code == 200 and SURROGATE.encode() in shown.content
+
+
+def test_env_var_values_cannot_hold_a_lone_surrogate(api):
+    base = "/api/v1/projects/proj_x/envvars/dev"
+    r = raw(api, "POST", base, '{"name": "API_KEY", "value": "x%s"}' % SURROGATE)
+    assert (r.status_code, r.json()) == (422, {"error": f"value {UNSTORABLE}"})
+    assert api.post(base, json={"name": "API_KEY", "value": "x\u0000y"}).status_code == 200  # NUL is kept
+    assert api.get(f"{base}/API_KEY").json()["value"] == "x\u0000y"
+    assert api.get(base).status_code == 200

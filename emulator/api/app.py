@@ -17,7 +17,8 @@ from ..core.config import Config
 from ..core.errors import ApiError
 from ..service import Engine, Services
 from ..store import StorageError
-from . import auth, batches, control, dashboard, dev_worker, http, otel, realtime, run_data, runs, streams, trigger, waitpoint_tokens
+from . import (auth, batches, control, dashboard, dashboard_management, declarations, dev_worker, envvars, http, otel,
+               queues, realtime, run_data, runs, schedules, streams, trigger, waitpoints)
 from .middleware import ApiMiddleware
 from .recording import Recorder
 
@@ -81,11 +82,16 @@ def create_app(services: Services | None = None, *, config: Config | None = None
         *auth.routes(services),
         *realtime.routes(services),
         *streams.routes(services),
+        *envvars.routes(services),
+        *waitpoints.routes(services),
+        *queues.routes(services),
+        *schedules.routes(services),
+        *declarations.routes(services),
         *control.routes(services),
         *control.fault_routes(services),
         *dashboard.routes(services),
+        *dashboard_management.routes(services),
         *dev_worker.routes(services),
-        *waitpoint_tokens.routes(services),
         *otel.routes(services),
     ]
     app = Starlette(

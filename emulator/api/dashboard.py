@@ -48,6 +48,16 @@ class CsrfRefused(ApiError):
         super().__init__(403, body=b"CSRF token missing or invalid", media_type="text/plain")
 
 
+async def posted_form(request: Request, engine: Any) -> Any:
+    """The form of a dashboard POST, which must carry the page's CSRF token (a page on
+    another site cannot read it); CsrfRefused otherwise."""
+    form = await request.form()
+    token = form.get("csrf_token")
+    if not isinstance(token, str) or not hmac.compare_digest(token.encode(), engine.csrf_token.encode()):
+        raise CsrfRefused()
+    return form
+
+
 def _same_site_path(referer: str | None, host: str | None) -> str:
     """Where to go back to after a form: the referring page when it is one of ours."""
     if not referer or not host:
@@ -71,15 +81,6 @@ def routes(services: Services) -> list[Route]:
         context.setdefault("message", request.query_params.get("message"))
         context = {"now": iso(engine.clock.now_ms()), "csrf_token": engine.csrf_token, **context}
         return templates.TemplateResponse(request, name, context, status_code=status)
-
-    async def posted_form(request: Request) -> Any:
-        """The form of a dashboard POST, which must carry the page's CSRF token (a page on
-        another site cannot read it); CsrfRefused otherwise."""
-        form = await request.form()
-        token = form.get("csrf_token")
-        if not isinstance(token, str) or not hmac.compare_digest(token.encode(), engine.csrf_token.encode()):
-            raise CsrfRefused()
-        return form
 
     async def runs_page(request: Request) -> Response:
         environments = await envs()
@@ -111,7 +112,7 @@ def routes(services: Services) -> list[Route]:
 
     async def run_action(request: Request) -> Response:
         run_id, action = request.path_params["run_id"], request.path_params["action"]
-        form = await posted_form(request)
+        form = await posted_form(request, engine)
         record = await services.runs.find(run_id)
         if record is None:
             return RedirectResponse("/?" + urlencode({"message": f"No run {run_id}"}), 303)
@@ -139,7 +140,7 @@ def routes(services: Services) -> list[Route]:
         return RedirectResponse(target, 303)
 
     async def clock(request: Request) -> Response:
-        form = await posted_form(request)
+        form = await posted_form(request, engine)
         amount = str(form.get("advance", ""))
         delta = parse_duration_ms(amount)
         back = _same_site_path(request.headers.get("referer"), request.headers.get("host"))
@@ -165,7 +166,7 @@ def routes(services: Services) -> list[Route]:
     async def test_page(request: Request) -> Response:
         if request.method == "GET":
             return await page(request, "test.html", envs=await envs())
-        form = await posted_form(request)
+        form = await posted_form(request, engine)
         environments = await envs()
         env = next((e for e in environments if e.id == form.get("env")), None)
         if env is None:

@@ -85,7 +85,7 @@ def routes(services: Services) -> list[Route]:
     async def envvars(request: Request) -> Response:
         env = await caller(request)
         base = origin(request)
-        variables = {**await workers.env_vars(env), "TRIGGER_OTEL_EXPORTER_OTLP_ENDPOINT": f"{base}/otel",
+        variables = {**await services.envvars.for_tasks(env), "TRIGGER_OTEL_EXPORTER_OTLP_ENDPOINT": f"{base}/otel",
                      "TRIGGER_API_URL": base, "TRIGGER_STREAM_URL": base}
         return http.json_response({"variables": variables})
 
@@ -124,7 +124,7 @@ def routes(services: Services) -> list[Route]:
         env = await caller(request)
         await _body(request, worker_schemas.StartBody, required=False)
         p = request.path_params
-        answer = await worker_engine.start_attempt(env, p["run"], p["snapshot"], origin(request), await workers.env_vars(env))
+        answer = await worker_engine.start_attempt(env, p["run"], p["snapshot"], origin(request), await services.envvars.for_tasks(env))
         return http.json_response(answer)
 
     async def complete(request: Request) -> Response:

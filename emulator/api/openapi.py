@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from ..core import schemas, worker_schemas
 from ..core.config import VERSION as __version__
+from . import openapi_management
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -71,7 +72,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "BatchResults": _obj(["id", "items"], {"id": _STR, "items": {"type": "array"}}),
     "Presigned": _obj(["presignedUrl"], {"presignedUrl": _STR, "storagePath": _STR}),
     "Clock": _obj(["now"], {"now": _DATE}),
-    # The dev worker (trigger.dev dev) and waitpoint tokens.
+    # The dev worker (trigger.dev dev); waitpoint tokens are openapi_management's.
     "WhoAmI": _obj(["userId", "email", "dashboardUrl"], {"userId": _STR, "email": _STR, "dashboardUrl": _STR}),
     "ProjectEnv": _obj(["apiKey", "name", "apiUrl", "projectId"], {"apiKey": _STR, "name": _STR, "apiUrl": _STR, "projectId": _STR}),
     "EnvVars": _obj(["variables"], {"variables": {"type": "object", "additionalProperties": _STR}}),
@@ -90,10 +91,6 @@ RESPONSES: dict[str, dict[str, Any]] = {
         "version": _STR, "snapshot": {"type": "object"}, "run": {"type": "object"}, "completedWaitpoints": {"type": "array"}})}),
     "Cancelled": _obj(["cancelled"], {"cancelled": _INT}),
     "WaitDuration": _obj(["waitUntil", "waitpoint"], {"waitUntil": _DATE, "waitpoint": _obj(["id"], {"id": _STR})}),
-    "Success": _obj(["success"], {"success": _BOOL}),
-    "TokenCreated": _obj(["id", "isCached", "url"], {"id": _STR, "isCached": _BOOL, "url": _STR}),
-    "Token": _obj(["id", "status", "createdAt", "tags"], {"id": _STR, "status": {"enum": ["WAITING", "COMPLETED", "TIMED_OUT"]},
-                                                         "createdAt": _DATE, "tags": {"type": "array"}}),
     "Workers": _obj(["workers"], {"workers": {"type": "array"}}),
     "Ok": _obj(["ok"], {"ok": _BOOL}),
     "Error": _ERROR,
@@ -184,14 +181,15 @@ OPERATIONS += [
     ("get", _DEV + "/snapshots/latest", "latestSnapshot", None, "200", "LatestSnapshot", []),
     ("post", "/engine/v1/runs/{runId}/wait/duration", "waitForDuration", worker_schemas.WaitDurationBody, "200", "WaitDuration", []),
     ("post", "/engine/v1/runs/{runId}/waitpoints/tokens/{waitpointId}/wait", "waitForToken", None, "200", "Success", []),
-    ("post", "/api/v1/waitpoints/tokens", "createWaitpointToken", {"type": "object", "properties": {
-        "timeout": _STR, "idempotencyKey": _STR, "idempotencyKeyTTL": _STR, "tags": {"type": "array", "items": _STR}}}, "200", "TokenCreated", []),
-    ("get", "/api/v1/waitpoints/tokens/{waitpointId}", "retrieveWaitpointToken", None, "200", "Token", []),
-    ("post", "/api/v1/waitpoints/tokens/{waitpointId}/complete", "completeWaitpointToken", {"type": "object", "properties": {"data": {}}}, "200", "Success", []),
     ("get", "/__emulator/workers", "listWorkers", None, "200", "Workers", []),
 ]
 _UNAUTHENTICATED = {"/__emulator/workers", "/healthz", "/__emulator/clock", "/__emulator/faults", "/__emulator/rate-limits",
                     "/__emulator/reset", "/__emulator/realtime"}
+# The management API: schedules, env vars, waitpoint tokens (create, list, retrieve, complete,
+# callback), queues and the declaration control endpoints.
+OPERATIONS += openapi_management.OPERATIONS
+RESPONSES.update(openapi_management.RESPONSES)
+_UNAUTHENTICATED |= openapi_management.UNAUTHENTICATED
 #: What a success answer carries when it is not JSON.
 _NOT_JSON = {"EventStream": {"text/event-stream": {"schema": {"type": "string"}}}, "Empty": None}
 

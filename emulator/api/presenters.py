@@ -119,6 +119,8 @@ def retrieve(found: Retrieved, base_url: str, signer: UrlSigner) -> dict[str, An
     error = transitions.error_for_api(run.error)
     if error is not None:
         out["error"] = error
+    if found.schedule is not None:
+        out["schedule"] = schedule_details(found.schedule)
     related: dict[str, Any] = {}
     if found.root is not None:
         related["root"] = related_run(found.root)
@@ -128,6 +130,17 @@ def retrieve(found: Retrieved, base_url: str, signer: UrlSigner) -> dict[str, An
     out["relatedRuns"] = related
     out["attemptCount"] = run.attempt_count
     out["attempts"] = []
+    return out
+
+
+def schedule_details(schedule) -> dict[str, Any]:
+    """``RunScheduleDetails``: the user's own deduplication key only."""
+    out: dict[str, Any] = {"id": schedule.id}
+    if schedule.external_id is not None:
+        out["externalId"] = schedule.external_id
+    if schedule.user_dedup_key:
+        out["deduplicationKey"] = schedule.dedup_key
+    out["generator"] = {"type": "CRON", "expression": schedule.cron, "description": schedule.description}
     return out
 
 

@@ -52,7 +52,8 @@ class Config:
     #: The secret key of the development environment ``trigger dev`` works in (what
     #: ``GET /api/v1/projects/{ref}/dev`` hands the CLI); None: the first ``keys`` entry.
     worker_key: str | None = None
-    #: Environment variables every dev-worker task gets (beside the env-var API's).
+    #: Environment variables every task gets in every environment (``trigger dev`` attempts and
+    #: Python handlers), under each environment's own from the env-var API, which win a clash.
     env_vars: dict[str, str] = field(default_factory=dict)
     #: Host names a served emulator answers for besides localhost, loopback addresses and
     #: the base URL's host (DNS-rebinding guard): ``"dev.example"``, ``".example"`` for a
@@ -67,3 +68,6 @@ class Config:
     #: A realtime stream read (SSE) ends after this many seconds without data, unless the
     #: request sends ``Timeout-Seconds`` (production's inactivity timeout).
     realtime_stream_timeout: float = 60.0
+    #: The project's ref (``proj_…``). None: the env-var routes take any ``{projectRef}``;
+    #: set, they refuse others with production's 400 (management.md §4.1).
+    project_ref: str | None = None

@@ -35,3 +35,6 @@ STREAM_PING_INTERVAL_S = 10.0
 STREAM_APPEND_LIMIT = 512 * 1024
 #: One ingest line and one emulator-written chunk (the batch line limit).
 STREAM_LINE_LIMIT = BODY_LIMIT
+#: Runs one schedule may fire in one clock move (a minutely cron moved a week is 10,080); the
+#: ticks past it are skipped, as production skips ticks missed during downtime.
+SCHEDULE_FIRES_PER_MOVE = 20_000

@@ -73,7 +73,8 @@ class RunQuery:
     queues: list[str] | None = None
     machines: list[str] | None = None
     batch: str | None = None
-    nothing: bool = False  # a filter no emulated run can match (schedule, bulk action)
+    nothing: bool = False  # a filter no emulated run can match (bulk action)
+    schedule: str | None = None
     is_test: bool | None = None
     created_from: int | None = None
     created_to: int | None = None
@@ -225,8 +226,9 @@ def parse(params: Mapping[str, str], now: int) -> RunQuery:
     query.tags = _split(params.get("filter[tag]"))
     query.queues = _split(params.get("filter[queue]"))
     query.batch = params.get("filter[batch]") or None
-    if params.get("filter[schedule]") or params.get("filter[bulkAction]"):
-        query.nothing = True  # the emulator has no schedules or bulk actions
+    if params.get("filter[bulkAction]"):
+        query.nothing = True  # the emulator has no bulk actions
+    query.schedule = params.get("filter[schedule]") or None
     query.env_slugs = _split(params.get("filter[env]"))
     before = params.get("page[before]")
     after = params.get("page[after]")

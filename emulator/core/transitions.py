@@ -149,7 +149,7 @@ def complete(run: Run, output: str | None, output_type: str, at: int) -> None:
 
 
 def fail(run: Run, error: dict[str, Any], at: int, status: str = "FAILED") -> None:
-    internal = FAILURE_STATUSES.get(status)
+    internal = FAILURE_STATUSES.get(status) if isinstance(status, str) else None
     if internal is None:
         raise ValueError(f"status must be one of {', '.join(FAILURE_STATUSES)}")
     _finish(run, internal, at, "fail")

@@ -1,5 +1,5 @@
-"""The Python API's dev-worker side: the clock handle, ``trigger dev`` workers, waitpoint tokens
-and task logs. ``LocalEmulator`` mixes this in."""
+"""The Python API's dev-worker side: the clock handle, ``trigger dev`` workers and task logs.
+``LocalEmulator`` mixes this in (waitpoint tokens are the management mixin's, local/management.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from ..core.clock import to_ms
-from ..core.waitpoints import Waitpoint
 from .worker_process import DevWorker
 
 
@@ -37,18 +36,11 @@ class DevWorkersMixin:
         return [{"id": w.id, "version": w.version, "tasks": sorted(w.tasks), "live": w.id in live}
                 for w in self._call(self.services.workers.all())]  # type: ignore[attr-defined]
 
-    def create_token(self, *, timeout: str | None = None, env_key: str | None = None) -> str:
-        """A waitpoint token in the worker's environment (``wait.forToken`` in a task)."""
-        from ..core.durations import parse_duration_ms
-
-        env = self._call(self.engine.environment_for_key(env_key or self.worker_key))  # type: ignore[attr-defined]
-        timeout_at = None if timeout is None else self.engine.clock.now_ms() + (parse_duration_ms(timeout) or 0)
-        wp, _ = self._call(self.services.tokens.create(env, timeout_at=timeout_at))  # type: ignore[attr-defined]
-        return wp.id
-
-    def complete_token(self, token_id: str, data: Any = None) -> Waitpoint:
-        """Complete a waitpoint token; a task waiting on it resumes."""
-        return self._call(self.services.tokens.complete(None, token_id, data))  # type: ignore[attr-defined]
+    def _claimed(self) -> dict[str, set[str]]:
+        """env id -> tasks a live dev worker claims (the worker runs those, not handlers)."""
+        by_key = self._call(self.services.workers.claimed_tasks())  # type: ignore[attr-defined]
+        return {env.id: tasks for key, tasks in by_key.items()
+                if (env := self._call(self.engine.environment_for_key(key)))}  # type: ignore[attr-defined]
 
     def logs(self, run_id: str) -> list[tuple[datetime, str, str]]:
         """A dev-worker run's task logs: ``(time, level, message)``, oldest first."""

@@ -32,6 +32,7 @@ from . import assertions, handlers
 from .dev_workers import ClockControl, DevWorkersMixin
 from .intercept import Interceptor
 from .loop import LoopThread, asgi_call
+from .management import ManagementMixin
 from .streams import StreamWriting
 from .versions import Versions
 
@@ -42,7 +43,7 @@ _DEFAULT_BASE_URL = Config.__dataclass_fields__["base_url"].default
 COMPAT_MODES = ("production", "docs")
 
 
-class LocalEmulator(DevWorkersMixin, StreamWriting, Versions):
+class LocalEmulator(DevWorkersMixin, ManagementMixin, StreamWriting, Versions):
     """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
     def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
@@ -361,8 +362,9 @@ class LocalEmulator(DevWorkersMixin, StreamWriting, Versions):
         return register
 
     def execute(self, limit: int = 1000) -> list[Run]:
-        """Run every QUEUED run that has a handler (and the runs those trigger), oldest first.
-        A raising handler is retried up to the run's ``maxAttempts`` (default 1)."""
+        """Run every QUEUED run that has a handler (and the runs those trigger), oldest first,
+        except on paused queues. A raising handler is retried up to ``maxAttempts`` (default 1);
+        it sees its environment's variables in ``os.environ``."""
         if self._executing:
             return []
         self._executing = True
@@ -370,7 +372,7 @@ class LocalEmulator(DevWorkersMixin, StreamWriting, Versions):
         try:
             while len(done) < limit:
                 claimed = self._claimed()
-                queued = [r for r in self.runs(status="QUEUED") if r.task in self._handlers
+                queued = [r for r in self._runnable(self.runs(status="QUEUED")) if r.task in self._handlers
                           and r.task not in claimed.get(r.env_id, ())]
                 if not queued:
                     break
@@ -380,18 +382,14 @@ class LocalEmulator(DevWorkersMixin, StreamWriting, Versions):
             self._executing = False
         return done
 
-    def _claimed(self) -> dict[str, set[str]]:
-        """env id -> tasks a live dev worker claims (the worker runs those, not handlers)."""
-        by_key = self._call(self.services.workers.claimed_tasks())
-        return {env.id: tasks for key, tasks in by_key.items() if (env := self._call(self.engine.environment_for_key(key)))}
-
     def _execute_one(self, run: Run) -> Run:
         handler = self._handlers[run.task]
         attempts = max(1, run.max_attempts or 1)
         for attempt in range(1, attempts + 1):
             current = self.start(run.id)
             try:
-                output = handlers.call_handler(handler, current.payload, current)
+                with self._task_environment(run.env_id):
+                    output = handlers.call_handler(handler, current.payload, current)
             except Exception as exc:  # noqa: BLE001 - a task failure is data
                 if attempt == attempts:
                     return self.fail(run.id, handlers.error_of(exc))

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from ..core import feeds, ids, transitions
 from ..core.clock import DATETIME_MAX_MS, DATETIME_MIN_MS, Clock, ClockError, from_ms
@@ -22,6 +22,16 @@ from ..store import Database, Duplicate, Tx
 from .notifier import Notifier
 
 T = TypeVar("T")
+
+
+class DueSource(Protocol):
+    """Records that fall due on the emulator clock, applied inside ``Engine.apply_due``."""
+
+    def earliest_due(self, tx: Tx, until: int) -> int | None:
+        """The earliest due time at or before ``until``, or None (cheap when nothing is due)."""
+
+    def apply_until(self, tx: Tx, until: int) -> int:
+        """Apply everything due at or before ``until`` (in time order); returns how many."""
 
 
 class Engine:
@@ -41,9 +51,13 @@ class Engine:
         self.faults = FaultSet()
         #: A list while exchanges are being recorded for golden fixtures (``api.recording``).
         self.recording: list[dict[str, Any]] | None = None
-        #: ``hook(tx, now) -> int`` applied with the due run transitions, at the start of every
-        #: unit and again at the end of every write (waitpoints: service/waits.py ``settle``).
-        self.due_hooks: list[Callable[[Tx, int], int]] = []
+        #: Other things that fall due on the clock (schedule fires; waitpoint timeouts and
+        #: ``wait.for`` dates), applied in time order with run transitions by ``apply_due``.
+        self.due_sources: list[DueSource] = []
+        #: ``settler(tx, now) -> int``: what follows from state rather than the clock (waitpoints
+        #: whose run or batch finished), applied after due run transitions changed something and
+        #: at the end of every write (service/waits.py ``settle``).
+        self.settlers: list[Callable[[Tx, int], int]] = []
         #: ``listener(run ids)`` called after a unit in which those runs got a new snapshot.
         self.snapshot_listeners: list[Callable[[set[str]], None]] = []
         #: Realtime waiters, woken with what each unit of work changed once it committed.
@@ -80,8 +94,7 @@ class Engine:
             self.apply_due(tx, now)
             result = fn(tx, now)
             if not read:
-                for hook in self.due_hooks:
-                    hook(tx, now)
+                self.settle(tx, now)
             return result, tx
 
         for _ in range(3):
@@ -110,6 +123,28 @@ class Engine:
         self.notifier.publish(items)
 
     def apply_due(self, tx: Tx, now: int) -> int:
+        """Everything that fell due by ``now``, in time order: run transitions and what the
+        ``due_sources`` hold (schedule fires, waitpoint timeouts and dates), interleaved by due
+        time, each step followed by the settling it caused (a child run that expired completes
+        its waitpoint and continues its parent then). Cheap when nothing is due: each source
+        and the runs keep an in-memory floor on an in-memory database."""
+        applied = 0
+        while self.due_sources:
+            upcoming = [(at, i) for i, source in enumerate(self.due_sources)
+                        if (at := source.earliest_due(tx, now)) is not None]
+            if not upcoming:
+                break
+            at, index = min(upcoming)
+            applied += self._apply_due_runs(tx, at)
+            applied += self.due_sources[index].apply_until(tx, at)
+        return applied + self._apply_due_runs(tx, now)
+
+    def settle(self, tx: Tx, now: int) -> int:
+        """Apply the ``settlers`` (cheap when no waitpoint is pending)."""
+        return sum(settler(tx, now) for settler in self.settlers)
+
+    def _apply_due_runs(self, tx: Tx, now: int) -> int:
+        """Run transitions due by ``now``, then, if any applied, what they settle."""
         applied = 0
         while True:
             due = tx.due_runs(now)
@@ -119,9 +154,7 @@ class Engine:
                 if transitions.apply_due(run, now):
                     applied += 1
                 tx.update_run(run)
-        for hook in self.due_hooks:
-            applied += hook(tx, now)
-        return applied
+        return applied + self.settle(tx, now) if applied else 0
 
     def _report_snapshots(self) -> None:
         if not self.db.changed_runs:

@@ -26,6 +26,8 @@ class Retrieved:
     children: list[Run]
     parent: Run | None
     root: Run | None
+    #: The schedule that made the run (``schedule`` in retrieve), if any.
+    schedule: Any = None
 
 
 class RunService:
@@ -155,7 +157,7 @@ class RunService:
         children = tx.children(run.id)
         parent = tx.run_anywhere(run.parent_id) if run.parent_id else None
         root = tx.run_anywhere(run.root_id) if run.root_id else None
-        return Retrieved(run, children, parent, root)
+        return Retrieved(run, children, parent, root, tx.schedule_of_run(run.id))
 
     @unit(read=True)
     def find(self, tx: Tx, now: int, run_id: str) -> Run | None:

@@ -3,15 +3,18 @@
 ``EXECUTING_WITH_WAITPOINTS`` snapshot; once every blocker is completed it gets a new
 ``EXECUTING`` snapshot carrying them (``completedWaitpoints``), which is how a task resumes.
 
-``settle`` is applied at the start and the end of every unit of work (the engine's due hooks):
-DATETIME waitpoints and token timeouts fall due on the emulator clock, RUN waitpoints complete
-when their run is final however it got there (a worker, a test, the dashboard, a cancel or a
-TTL), BATCH waitpoints when every run of their sealed batch is final.
+What completes waitpoints: DATETIME dates and token timeouts fall due on the emulator clock
+(``WaitpointsFallingDue``, one of the engine's due sources, applied in time order with everything
+else that falls due); ``settle`` (the engine's settler, at the end of every write and after due
+run transitions) completes RUN waitpoints when their run is final however it got there (a worker,
+a test, the dashboard, a cancel or a TTL), and BATCH waitpoints when every run of their sealed
+batch is final; ``complete`` is a token completed through the API, its callback URL, the
+dashboard or the Python API. Each continues the runs it unblocks.
 """
 
 from __future__ import annotations
 
-from ..core import snapshots
+from ..core import packets, snapshots
 from ..core import waitpoints as wps
 from ..core.records import FINAL_STATUSES as _FINAL
 from ..core.records import Environment, Run
@@ -94,7 +97,8 @@ def wait_for_batch(tx: Tx, env: Environment, batch_id: str, parent_id: str, now:
 
 def complete(tx: Tx, wp: Waitpoint, now: int, output: str | None = None, output_type: str | None = None,
              is_error: bool = False) -> bool:
-    if not wps.complete(wp, now, output, output_type, is_error):
+    """Complete ``wp`` (a no-op once completed) and continue the runs it unblocks."""
+    if not wps.complete(wp, output, output_type, now, is_error=is_error):
         return False
     tx.update_waitpoint(wp)
     for run_id in tx.blocked_runs([wp.id]):
@@ -102,25 +106,45 @@ def complete(tx: Tx, wp: Waitpoint, now: int, output: str | None = None, output_
     return True
 
 
+class WaitpointsFallingDue:
+    """The engine's ``DueSource`` of waitpoints: a DATETIME waitpoint completes at its date, a
+    token times out at its timeout; blocked runs continue at that moment."""
+
+    def earliest_due(self, tx: Tx, until: int) -> int | None:
+        due = tx.due_waitpoints(until, limit=1)
+        return due[0].due_at if due else None
+
+    def apply_until(self, tx: Tx, until: int) -> int:
+        applied = 0
+        while True:
+            due = tx.due_waitpoints(until)
+            if not due:
+                return applied
+            for wp in due:
+                at = wp.due_at if wp.due_at is not None else until
+                if wps.fall_due(wp, until):
+                    applied += 1
+                wp.due_at = None
+                tx.update_waitpoint(wp)
+                for run_id in tx.blocked_runs([wp.id]):
+                    continue_if_unblocked(tx, run_id, at)
+
+
 def settle(tx: Tx, now: int) -> int:
-    """Complete every waitpoint that is due or whose run or batch is done; continue the runs
-    they unblock. Returns how many completed."""
+    """Complete every RUN waitpoint whose run is final and every BATCH waitpoint whose sealed
+    batch is done; continue the runs they unblock. Returns how many completed."""
     if not tx.any_pending_waitpoints():
         return 0
     touched: list[str] = []
-    for wp in tx.due_waitpoints(now):
-        if wps.time_out(wp, wp.completed_after if wp.completed_after is not None else now):
-            tx.update_waitpoint(wp)
-            touched.append(wp.id)
     for wp in tx.settled_run_waitpoints():
         run = tx.run_anywhere(wp.run_id or "")
         if run is None:
             continue
         at = run.completed_at if run.completed_at is not None else now
         if run.status == "COMPLETED_SUCCESSFULLY":
-            changed = wps.complete(wp, at, run.output, run.output_type)
+            changed = wps.complete(wp, run.output, run.output_type, at)
         else:
-            changed = wps.complete(wp, at, wps.run_error_output(run.error), "application/json", True)
+            changed = wps.complete(wp, wps.run_error_output(run.error), packets.JSON, at, is_error=True)
         if changed:
             tx.update_waitpoint(wp)
             touched.append(wp.id)
@@ -130,7 +154,7 @@ def settle(tx: Tx, now: int) -> int:
             continue
         statuses = tx.batch_run_statuses(batch.id)
         if len(statuses) >= batch.run_count and all(s in _FINAL for s in statuses):
-            if wps.complete(wp, now):
+            if wps.complete(wp, None, None, now):
                 tx.update_waitpoint(wp)
                 touched.append(wp.id)
     for run_id in tx.blocked_runs(touched):

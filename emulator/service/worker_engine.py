@@ -62,10 +62,13 @@ class WorkerEngine:
         by_version = {w.version: w for w in reversed(tx.workers(env.api_key))}
         queued = tx.all_runs([env.id], statuses=[PENDING])
         queued.sort(key=lambda r: (r.queued_at or r.created_at) - r.priority_ms)
+        blocked = set(tx.blocked_queues()) if queued else set()
         picked: list[tuple[Run, Worker]] = []
         for run in queued:
             if len(picked) >= room:
                 break
+            if (run.env_id, run.queue) in blocked:
+                continue  # a paused queue (or one overridden to no concurrency) keeps its runs
             if run.lock_to_version:
                 worker = by_version.get(run.lock_to_version)
                 if worker is not None and not worker.has(run.task):
@@ -298,27 +301,28 @@ class WorkerEngine:
                           idempotency_key: str | None, key_ttl_ms: int | None) -> Waitpoint:
         run = self._run(tx, env, run_id)
         wp = tx.waitpoint_by_idempotency_key(env.id, idempotency_key) if idempotency_key else None
-        if wp is not None and wp.idempotency_key_expires_at is not None and wp.idempotency_key_expires_at < now:
-            wp.inactive_idempotency_key, wp.idempotency_key = wp.idempotency_key, None
+        if wp is not None and wps.key_expired(wp, now):
+            wps.retire_key(wp)
             tx.update_waitpoint(wp)
             wp = None
         if wp is None:
             wp = wps.new(
                 env.id, wps.DATETIME, now, completed_after=wps.wall_to_emulator(date_ms, wall_ms, now),
-                idempotency_key=idempotency_key, user_provided_idempotency_key=idempotency_key is not None,
+                idempotency_key=idempotency_key,
                 idempotency_key_expires_at=(now + key_ttl_ms) if idempotency_key and key_ttl_ms else None,
             )
             tx.insert_waitpoint(wp)
-        waits.settle(tx, now)  # a date already past completes now, before the run is blocked on it
+        if wps.fall_due(wp, now):  # a date already past completes now, before the run is blocked on it
+            tx.update_waitpoint(wp)
         waits.block(tx, run, [(wp.id, None, None)], now)
         return wp
 
     @unit
     def wait_for_token(self, tx: Tx, now: int, env: Environment, run_id: str, token_id: str) -> None:
         run = self._run(tx, env, run_id)
-        wp = tx.waitpoint(env.id, token_id if token_id.startswith("waitpoint_") else f"waitpoint_{token_id}")
+        wp = tx.waitpoint(env.id, wps.friendly(token_id))
         if wp is None:
-            raise ApiError(404, "Waitpoint not found")
+            raise ApiError(404, wps.NOT_FOUND)
         waits.block(tx, run, [(wp.id, None, None)], now)
 
     # -- session end ----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Background workers: what ``trigger dev`` registers after each build, which tasks a live
-worker claims, and the environment variables a dev worker's tasks get. No HTTP."""
+"""Background workers: what ``trigger dev`` registers after each build and which tasks a live
+worker claims. No HTTP. (The variables its tasks get are ``EnvVarService.for_tasks``.)"""
 
 from __future__ import annotations
 
@@ -68,9 +68,3 @@ class WorkerService:
             if worker.id in live:
                 claimed.setdefault(worker.api_key, set()).update(worker.tasks)
         return claimed
-
-    # -- environment variables (the management API's env vars can take this over) --------
-    async def env_vars(self, env: Environment) -> dict[str, str]:
-        """The user's variables for ``env``: the ``TRIGGER_EMULATOR_ENV_*`` settings of this
-        emulator (``Config.env_vars``), a stand-in until the env-var API stores them."""
-        return {str(k): str(v) for k, v in self.engine.config.env_vars.items()}

@@ -50,6 +50,8 @@ class Database:
         self.changed_runs: set[str] = set()
         #: True once an in-memory database is known to hold no PENDING waitpoint.
         self.no_pending_waitpoints = False
+        #: The same per family of the management API (``store.floors``); absent: unknown.
+        self.floors: dict[str, float] = {}
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue | None = None
@@ -107,6 +109,14 @@ class Database:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
+
+    def forget_hints(self) -> None:
+        """Drop what this process remembers about the stored state (the due floors and the
+        no-pending-waitpoint mark): after a reset, and after a rolled-back unit, whose writes
+        they may describe."""
+        self.due_floor = None
+        self.floors.clear()
+        self.no_pending_waitpoints = False
 
     @property
     def is_open(self) -> bool:
@@ -214,11 +224,13 @@ class Database:
                 conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
                 _rollback(conn)
+                self.forget_hints()
                 if _is_storage_failure(exc):
                     raise StorageError(f"The emulator's database cannot be written: {exc}") from exc
                 raise
             except BaseException:
                 _rollback(conn)
+                self.forget_hints()
                 raise
             return result
 

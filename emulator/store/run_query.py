@@ -44,6 +44,9 @@ class QueriesTx(TxBase):
         if query.batch:
             where.append("batch_id = ?")
             params.append(query.batch)
+        if query.schedule:
+            where.append("id IN (SELECT run_id FROM schedule_runs WHERE schedule_id = ?)")
+            params.append(query.schedule)
         if query.is_test is not None:
             where.append("is_test = ?")
             params.append(int(query.is_test))

@@ -144,7 +144,7 @@ CREATE TABLE IF NOT EXISTS objects (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (env_id, path)
 );
--- The dev worker's run engine (dev-worker protocol): snapshots, waitpoints, workers, task logs.
+-- The dev worker's run engine (dev-worker protocol): snapshots, waitpoints (tokens too), workers, task logs.
 -- Workers belong to an environment's key, not its id: they outlive a state reset, as the CLI does.
 CREATE TABLE IF NOT EXISTS snapshots (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -176,13 +176,14 @@ CREATE TABLE IF NOT EXISTS waitpoints (
     user_provided_idempotency_key INTEGER NOT NULL,
     idempotency_key_expires_at INTEGER,
     inactive_idempotency_key TEXT,
-    tags TEXT NOT NULL
+    tags TEXT NOT NULL,
+    due_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS waitpoints_pending_due ON waitpoints (completed_after) WHERE status = 'PENDING' AND completed_after IS NOT NULL;
 CREATE INDEX IF NOT EXISTS waitpoints_pending_run ON waitpoints (run_id) WHERE status = 'PENDING' AND run_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS waitpoints_run ON waitpoints (run_id) WHERE run_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS waitpoints_pending_type ON waitpoints (type) WHERE status = 'PENDING';
 CREATE INDEX IF NOT EXISTS waitpoints_batch ON waitpoints (batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS waitpoints_env_type ON waitpoints (env_id, type, id);
 CREATE UNIQUE INDEX IF NOT EXISTS waitpoints_idempotency
     ON waitpoints (env_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 -- Which waitpoints block which run (the server's TaskRunWaitpoint), with a batch child's index.
@@ -213,6 +214,63 @@ CREATE TABLE IF NOT EXISTS run_logs (
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS run_logs_run ON run_logs (run_id, seq);
+-- The management API (schedules, env vars, queues; its waitpoint tokens are the waitpoints above).
+CREATE TABLE IF NOT EXISTS env_vars (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    env_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    is_secret INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (env_id, name)
+);
+CREATE INDEX IF NOT EXISTS env_vars_name ON env_vars (name);
+CREATE TABLE IF NOT EXISTS queues (
+    env_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    concurrency_limit INTEGER,
+    concurrency_limit_base INTEGER,
+    overridden_at INTEGER,
+    override_percent REAL,
+    paused INTEGER NOT NULL,
+    PRIMARY KEY (env_id, name)
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    slug TEXT PRIMARY KEY,
+    scheduled INTEGER NOT NULL,
+    queue TEXT,
+    concurrency_limit INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schedules (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    task TEXT NOT NULL,
+    cron TEXT NOT NULL,
+    description TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    dedup_key TEXT NOT NULL UNIQUE,
+    user_dedup_key INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    external_id TEXT,
+    window_seconds INTEGER,
+    window_percent INTEGER,
+    active INTEGER NOT NULL,
+    env_id TEXT,
+    last_fired INTEGER,
+    next_fire_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS schedules_env ON schedules (env_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS schedules_next_fire ON schedules (next_fire_at) WHERE next_fire_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS schedule_runs (
+    run_id TEXT PRIMARY KEY,
+    schedule_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS schedule_runs_schedule ON schedule_runs (schedule_id);
 """
 
 #: Columns added after the first release: ``(table, column, definition)``, added to an older
@@ -221,10 +279,17 @@ ADDED_COLUMNS = [
     ("runs", "realtime_streams", "TEXT NOT NULL DEFAULT '[]'"),
     ("runs", "version", "INTEGER NOT NULL DEFAULT 0"),
     ("runs", "created_version", "INTEGER NOT NULL DEFAULT 0"),
+    ("waitpoints", "due_at", "INTEGER"),
 ]
+#: What fills a column added to an older file (statements run right after it is added).
+BACKFILLS = {
+    ("waitpoints", "due_at"): "UPDATE waitpoints SET due_at = completed_after"
+                              " WHERE status = 'PENDING' AND completed_after IS NOT NULL",
+}
 #: Indexes on added columns (created once the columns exist).
 AFTER_MIGRATION = """
 CREATE INDEX IF NOT EXISTS runs_env_version ON runs (env_id, version);
+CREATE INDEX IF NOT EXISTS waitpoints_due ON waitpoints (due_at) WHERE due_at IS NOT NULL;
 """
 
 
@@ -238,4 +303,7 @@ def migrate(conn) -> None:
             except sqlite3.OperationalError as exc:  # another process added it first
                 if "duplicate column" not in str(exc):
                     raise
+            else:
+                if (table, column) in BACKFILLS:
+                    conn.execute(BACKFILLS[(table, column)])
     conn.executescript(AFTER_MIGRATION)

@@ -1,4 +1,6 @@
-"""Waitpoints, the runs they block (``run_waitpoints``) and the task logs kept per run."""
+"""Waitpoints of every kind (one table, the server's ``Waitpoint``), the runs they block
+(``run_waitpoints``, the server's ``TaskRunWaitpoint``), the token list query, and what falls
+due on the clock (token timeouts, ``wait.for`` dates)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ import dataclasses
 import sqlite3
 
 from ..core.records import FINAL_STATUSES
-from ..core.waitpoints import Waitpoint
-from .database import Duplicate, TxBase
+from ..core.waitpoints import MANUAL, PREFIX, TokenQuery, Waitpoint
+from .database import Duplicate
+from .floors import FloorsTx
 from .rows import from_row, values
 
 _COLUMNS = [f.name for f in dataclasses.fields(Waitpoint) if f.name != "seq"]
@@ -17,13 +20,17 @@ _INSERT = "INSERT INTO waitpoints ({}) VALUES ({})".format(", ".join(_COLUMNS), 
 _UPDATE = "UPDATE waitpoints SET {} WHERE id = ?".format(", ".join(f"{c} = ?" for c in _COLUMNS if c != "id"))
 _SELECT = "SELECT seq, {} FROM waitpoints".format(", ".join(_COLUMNS))
 _FINAL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATUSES))
+_FLOOR = "waitpoints"
 
 
 def _waitpoint(row: tuple) -> Waitpoint:
-    return from_row(Waitpoint, row, _COLUMNS, _JSON, _BOOL)
+    wp = from_row(Waitpoint, row, _COLUMNS, _JSON, _BOOL)
+    if wp.tags is None:
+        wp.tags = []
+    return wp
 
 
-class WaitpointsTx(TxBase):
+class WaitpointsTx(FloorsTx):
     # -- waitpoints ---------------------------------------------------------------------
     def insert_waitpoint(self, wp: Waitpoint) -> None:
         try:
@@ -31,10 +38,19 @@ class WaitpointsTx(TxBase):
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._store.no_pending_waitpoints = False
+        self._lower_floor(_FLOOR, wp.due_at)
+
+    def update_waitpoint(self, wp: Waitpoint) -> None:
+        columns = [c for c in _COLUMNS if c != "id"]
+        try:
+            self._write(_UPDATE, [*values(wp, columns, _JSON, _BOOL), wp.id])
+        except sqlite3.IntegrityError as exc:
+            raise Duplicate(str(exc)) from exc
+        self._lower_floor(_FLOOR, wp.due_at)
 
     def any_pending_waitpoints(self) -> bool:
         """False only when no waitpoint is PENDING; an in-memory database remembers a False
-        until the next insert, so units with no dev worker around pay nothing for waitpoints."""
+        until the next insert, so units with no waitpoint around pay nothing for them."""
         store = self._store
         if store.exclusive and store.no_pending_waitpoints:
             return False
@@ -43,11 +59,8 @@ class WaitpointsTx(TxBase):
             store.no_pending_waitpoints = not pending
         return pending
 
-    def update_waitpoint(self, wp: Waitpoint) -> None:
-        columns = [c for c in _COLUMNS if c != "id"]
-        self._write(_UPDATE, [*values(wp, columns, _JSON, _BOOL), wp.id])
-
     def waitpoint(self, env_id: str | None, waitpoint_id: str) -> Waitpoint | None:
+        """By friendly id, in ``env_id`` (None: any environment)."""
         if env_id is None:
             row = self._one(_SELECT + " WHERE id = ?", (waitpoint_id,))
         else:
@@ -61,6 +74,7 @@ class WaitpointsTx(TxBase):
         return {wp.id: wp for wp in map(_waitpoint, rows)}
 
     def waitpoint_by_idempotency_key(self, env_id: str, key: str) -> Waitpoint | None:
+        """Keys are unique per environment across every kind of waitpoint, as upstream."""
         row = self._one(_SELECT + " WHERE env_id = ? AND idempotency_key = ?", (env_id, key))
         return None if row is None else _waitpoint(row)
 
@@ -73,14 +87,6 @@ class WaitpointsTx(TxBase):
         row = self._one(_SELECT + " WHERE batch_id = ? AND type = 'BATCH'", (batch_id,))
         return None if row is None else _waitpoint(row)
 
-    def due_waitpoints(self, now: int, limit: int = 200) -> list[Waitpoint]:
-        rows = self._all(
-            _SELECT + " WHERE status = 'PENDING' AND completed_after IS NOT NULL AND completed_after <= ?"
-            " ORDER BY completed_after, seq LIMIT ?",
-            (now, limit),
-        )
-        return [_waitpoint(r) for r in rows]
-
     def settled_run_waitpoints(self, limit: int = 200) -> list[Waitpoint]:
         """PENDING RUN waitpoints whose run has reached a final status (however it got there)."""
         rows = self._all(
@@ -92,6 +98,60 @@ class WaitpointsTx(TxBase):
 
     def pending_batch_waitpoints(self) -> list[Waitpoint]:
         return [_waitpoint(r) for r in self._all(_SELECT + " WHERE status = 'PENDING' AND type = 'BATCH'")]
+
+    # -- tokens (MANUAL waitpoints) ------------------------------------------------------
+    def tokens(self, env_id: str, query: TokenQuery) -> list[Waitpoint]:
+        """Up to ``size + 1`` tokens in scan order: id descending, ascending for a backward
+        page; the cursor is an internal id (the friendly id minus its constant prefix)."""
+        where, params = ["env_id = ?", "type = ?"], [env_id, MANUAL]
+        if query.cursor:
+            where.append("id > ?" if query.backward else "id < ?")
+            params.append(PREFIX + query.cursor)
+        if query.statuses:
+            where.append(f"status IN ({', '.join('?' for _ in query.statuses)})")
+            params.extend(query.statuses)
+        if query.output_is_error is not None:
+            where.append("output_is_error = ?")
+            params.append(int(query.output_is_error))
+        if query.idempotency_key:
+            where.append("(idempotency_key = ? OR inactive_idempotency_key = ?)")
+            params.extend([query.idempotency_key, query.idempotency_key])
+        if query.created_from is not None:
+            where.append("created_at >= ?")
+            params.append(query.created_from)
+        if query.created_to is not None:
+            where.append("created_at <= ?")
+            params.append(query.created_to)
+        if query.tags:
+            where.append(f"EXISTS (SELECT 1 FROM json_each(waitpoints.tags) WHERE value IN ({', '.join('?' for _ in query.tags)}))")
+            params.extend(query.tags)
+        order = "ASC" if query.backward else "DESC"
+        rows = self._all(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ?", [*params, query.size + 1])
+        return [_waitpoint(r) for r in rows]
+
+    def all_tokens(self, env_ids: list[str] | None = None, newest: int | None = None) -> list[Waitpoint]:
+        """MANUAL waitpoints, oldest first (``newest``: only the newest that many, newest first)."""
+        sql, params = _SELECT + " WHERE type = ?", [MANUAL]
+        if env_ids is not None:
+            sql += f" AND env_id IN ({', '.join('?' for _ in env_ids)})"
+            params.extend(env_ids)
+        sql += " ORDER BY id DESC LIMIT ?" if newest is not None else " ORDER BY id"
+        if newest is not None:
+            params.append(newest)
+        return [_waitpoint(r) for r in self._all(sql, params)]
+
+    # -- falling due on the clock ---------------------------------------------------------
+    def due_waitpoints(self, until: int, limit: int = 200) -> list[Waitpoint]:
+        if self._below_floor(_FLOOR, until):
+            return []
+        rows = self._all(_SELECT + " WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, seq LIMIT ?", (until, limit))
+        if not rows:
+            self._set_floor(_FLOOR, self.next_waitpoint_due())
+        return [_waitpoint(r) for r in rows]
+
+    def next_waitpoint_due(self) -> int | None:
+        row = self._one("SELECT MIN(due_at) FROM waitpoints WHERE due_at IS NOT NULL")
+        return None if row is None else row[0]
 
     # -- blocking -------------------------------------------------------------------------
     def block_run(self, run_id: str, waitpoint_id: str, now: int, batch_id: str | None = None, index: int | None = None) -> None:
@@ -119,17 +179,3 @@ class WaitpointsTx(TxBase):
 
     def clear_blockers(self, run_id: str) -> None:
         self._write("DELETE FROM run_waitpoints WHERE run_id = ?", (run_id,))
-
-    # -- task logs ------------------------------------------------------------------------
-    def add_run_logs(self, entries: list[tuple[str, int, str, str]], keep: int) -> None:
-        """Append ``(run id, at, level, message)``; each run keeps only its newest ``keep``."""
-        self._write_many("INSERT INTO run_logs (run_id, at, level, message) VALUES (?, ?, ?, ?)", entries)
-        for run_id in {e[0] for e in entries}:
-            self._write(
-                "DELETE FROM run_logs WHERE run_id = ? AND seq <= "
-                "(SELECT seq FROM run_logs WHERE run_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                (run_id, run_id, keep),
-            )
-
-    def run_logs(self, run_id: str) -> list[tuple[int, str, str]]:
-        return [(r[0], r[1], r[2]) for r in self._all("SELECT at, level, message FROM run_logs WHERE run_id = ? ORDER BY seq", (run_id,))]

@@ -4,11 +4,20 @@
 // the last release that batches through POST /api/v2/tasks/batch.
 const sdkPackage = process.env.SDK_PACKAGE || "@trigger.dev/sdk";
 const sdk = await import(sdkPackage);
-const { batch, configure, idempotencyKeys, runs, tasks } = sdk;
+const { batch, configure, envvars, idempotencyKeys, queues, runs, schedules, tasks, wait } = sdk;
 
 const baseURL = process.env.TRIGGER_API_URL;
 const accessToken = process.env.TRIGGER_SECRET_KEY;
 configure({ baseURL, accessToken });
+
+async function caught(fn) {
+  try {
+    await fn();
+    return null;
+  } catch (e) {
+    return { name: e.constructor.name, status: e.status, message: e.message };
+  }
+}
 
 async function control(path, body) {
   const res = await fetch(`${baseURL}${path}`, {
@@ -243,6 +252,103 @@ const scenarios = {
     } finally {
       await control("/__emulator/versions", { versions: [], replace: true });
     }
+  },
+
+  // -- the management API (schedules, env vars, waitpoint tokens, queues) --------------------
+  async schedules_crud() {
+    const suffix = Date.now();
+    await control("/__emulator/tasks", { id: "sdk-scheduled", scheduled: true });
+    await control("/__emulator/tasks", { id: "sdk-plain" });
+    const created = await schedules.create({
+      task: "sdk-scheduled", cron: "0 * * * *", deduplicationKey: `dedup-${suffix}`,
+      externalId: "user-1", timezone: "Europe/London", window: "30m",
+    });
+    const byId = await schedules.retrieve(created.id);
+    const byKey = await schedules.retrieve(`dedup-${suffix}`);
+    const again = await schedules.create({ task: "sdk-scheduled", cron: "0 0 * * *", deduplicationKey: `dedup-${suffix}` });
+    const updated = await schedules.update(created.id, { task: "sdk-scheduled", cron: "30 6 * * 1-5", externalId: "user-2" });
+    const deactivated = await schedules.deactivate(created.id);
+    const activated = await schedules.activate(created.id);
+    for (let i = 0; i < 3; i++) {
+      await schedules.create({ task: "sdk-scheduled", cron: `${i} 1 * * *`, deduplicationKey: `page-${suffix}-${i}` });
+    }
+    const firstPage = await schedules.list({ perPage: 2 });
+    const seen = [];
+    for await (const s of schedules.list({ perPage: 2 })) seen.push(s.id);
+    const timezones = await schedules.timezones();
+    const noUtc = await schedules.timezones({ excludeUtc: true });
+    const errors = {
+      badCron: await caught(() => schedules.create({ task: "sdk-scheduled", cron: "61 * * * *", deduplicationKey: "x" })),
+      badTimezone: await caught(() => schedules.create({ task: "sdk-scheduled", cron: "0 * * * *", deduplicationKey: "x", timezone: "Asia/Kolkata" })),
+      notScheduled: await caught(() => schedules.create({ task: "sdk-plain", cron: "0 * * * *", deduplicationKey: "x" })),
+      unknownTask: await caught(() => schedules.create({ task: "sdk-nope", cron: "0 * * * *", deduplicationKey: "x" })),
+    };
+    const deleted = await schedules.del(created.id);
+    errors.missing = await caught(() => schedules.retrieve(created.id));
+    return { created, byId, byKey, again, updated, deactivated, activated, firstPage, seen, deleted, errors,
+             timezones: timezones.timezones, noUtc: noUtc.timezones };
+  },
+
+  async schedule_fires() {
+    await control("/__emulator/tasks", { id: "sdk-hourly", scheduled: true });
+    const schedule = await schedules.create({ task: "sdk-hourly", cron: "0 * * * *", deduplicationKey: `fires-${Date.now()}`, externalId: "ext-9" });
+    await control("/__emulator/clock", { advance: "3h" });
+    const page = await runs.list({ schedule: schedule.id });
+    const listed = page.data.map((r) => r.id).reverse();
+    const fired = [];
+    for (const id of listed) fired.push(await runs.retrieve(id));
+    return { schedule, fired };
+  },
+
+  async envvars_crud() {
+    const ref = "proj_emulator";
+    const out = {};
+    out.upload = await envvars.upload(ref, "dev", { variables: { SDK_A: "1", SDK_B: "2" }, override: true });
+    out.create = await envvars.create(ref, "dev", { name: "SDK_SECRET", value: "hidden", isSecret: true });
+    out.list = await envvars.list(ref, "dev");
+    out.retrieve = await envvars.retrieve(ref, "dev", "SDK_A");
+    out.secret = await envvars.retrieve(ref, "dev", "SDK_SECRET");
+    out.clash = await caught(() => envvars.upload(ref, "dev", { variables: { SDK_A: "9" } }));
+    out.updateBug = await caught(() => envvars.update(ref, "dev", "SDK_A", { value: "3" }));
+    out.del = await envvars.del(ref, "dev", "SDK_B");
+    out.missing = await caught(() => envvars.retrieve(ref, "dev", "SDK_B"));
+    out.after = await envvars.list(ref, "dev");
+    return out;
+  },
+
+  async waitpoint_tokens() {
+    const tag = `sdk-${Date.now()}`;
+    const token = await wait.createToken({ timeout: "1h", idempotencyKey: `ik-${tag}`, idempotencyKeyTTL: "1d", tags: [tag, "b"] });
+    const cached = await wait.createToken({ idempotencyKey: `ik-${tag}` });
+    const short = await wait.createToken({ timeout: "10m", tags: [tag] });
+    const before = await wait.retrieveToken(token.id);
+    const completed = await wait.completeToken(token.id, { approved: true, at: new Date("2025-01-01T00:00:00Z") });
+    const after = await wait.retrieveToken(token.id);
+    await control("/__emulator/clock", { advance: "11m" });
+    const timedOut = await wait.retrieveToken(short.id);
+    const listed = [];
+    for await (const t of wait.listTokens({ tags: [tag] })) listed.push({ id: t.id, status: t.status, tags: t.tags });
+    const waiting = await wait.listTokens({ status: ["WAITING"], tags: [tag] });
+    return { tag, token, cached, before, completed, after,
+             timedOut: { status: timedOut.status, error: timedOut.error && { name: timedOut.error.constructor.name, message: timedOut.error.message } },
+             listed, waiting: waiting.data.length };
+  },
+
+  async queue_ops() {
+    const task = `sdk-queue-${Date.now()}`;
+    await tasks.trigger(task, { n: 1 });
+    await tasks.trigger(task, { n: 2 }, { queue: "sdk-custom-queue" });
+    await control("/__emulator/tasks", { id: task, concurrencyLimit: 5 });
+    const list = await queues.list({ perPage: 100 });
+    const own = await queues.retrieve({ type: "task", name: task });
+    const custom = await queues.retrieve({ type: "custom", name: "sdk-custom-queue" });
+    const byId = await queues.retrieve(own.id);
+    const paused = await queues.pause({ type: "task", name: task });
+    const resumed = await queues.resume(own.id);
+    const overridden = await queues.overrideConcurrencyLimit(own.id, 2);
+    const reset = await queues.resetConcurrencyLimit(own.id);
+    const missing = await caught(() => queues.retrieve({ type: "task", name: "no-such-task" }));
+    return { names: list.data.map((q) => q.name), own, custom, byId, paused, resumed, overridden, reset, missing };
   },
 
   async errors() {
