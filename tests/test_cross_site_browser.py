@@ -30,6 +30,8 @@ ATTACK = """<!doctype html><html><head><title>cute cats</title></head><body>
 <form method="post" action="{e}/clock" target="s4"><input name="advance" value="2h"></form>
 <form method="post" action="{e}/test" target="s5"><input name="task" value="evil"><input name="payload" value="{{}}"><input name="options" value="{{}}"></form>
 <form method="post" action="{e}/runs/{run}/replay" target="s6"></form>
+<form method="post" action="{e}/envvars/set" target="s7"><input name="name" value="STOLEN"><input name="value" value="1"></form>
+<form method="post" action="{e}/__emulator/tasks" enctype="text/plain" target="s8"><input name='{{"id":"' value='evil"}}'></form>
 <script>
 const E = "{e}";
 for (const form of document.forms) form.submit();
@@ -45,7 +47,7 @@ Promise.all(shots).then(() => setTimeout(() => {{ document.title = "done"; }}, 1
 </script></body></html>"""
 
 # (the recorder leaves out /__emulator/faults; state() shows no fault was added)
-EXPECTED_PATHS = {"/__emulator/reset", "/__emulator/clock", "/clock", "/test"}
+EXPECTED_PATHS = {"/__emulator/reset", "/__emulator/clock", "/clock", "/test", "/envvars/set", "/__emulator/tasks"}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +115,7 @@ def state(emu):
 def test_a_page_on_another_origin_cannot_change_the_emulators_state(browser, target, attacker, attacker_host):
     emu, url, run_id = target
     page, port = attacker
-    page["html"] = ATTACK.format(e=url, run=run_id, sinks="".join(f'<iframe name="s{i}"></iframe>' for i in range(7))).encode()
+    page["html"] = ATTACK.format(e=url, run=run_id, sinks="".join(f'<iframe name="s{i}"></iframe>' for i in range(9))).encode()
     before = state(emu)
     browser.get(f"http://{attacker_host}:{port}/")
     wait_for(browser, lambda d: d.title == "done")

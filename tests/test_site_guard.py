@@ -68,6 +68,9 @@ FORMS = [
     ("/__emulator/faults", {"status": "500"}),
     ("/clock", {"advance": "2h"}),
     ("/test", {"task": "evil", "payload": "{}", "options": "{}"}),
+    ("/envvars/set", {"env": "x", "name": "A", "value": "1"}),
+    ("/queues/pause", {"env": "x", "id": "q"}),
+    ("/__emulator/tasks", {"id": "evil"}),
 ]
 
 
