@@ -252,6 +252,8 @@ const scenarios = {
     } finally {
       await control("/__emulator/versions", { versions: [], replace: true });
     }
+  },
+
   // -- the management API (schedules, env vars, waitpoint tokens, queues) --------------------
   async schedules_crud() {
     const suffix = Date.now();
