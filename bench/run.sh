@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "moto[sqs]" boto3
 py=.venv/bin/python
-for b in bench_inprocess bench_fixture bench_batch bench_list bench_server bench_realtime bench_peer; do
+for b in bench_inprocess bench_fixture bench_batch bench_peer bench_server bench_dashboard bench_realtime bench_list; do
   echo "== $b"
   $py "bench/$b.py"
 done

@@ -59,11 +59,7 @@ def routes(services: Services) -> list[Route]:
         return http.json_response(presenters.retrieve(found, presenters.base_url(request, base_url)))
 
     async def replay(request: Request) -> Response:
-        if request.method in ("GET", "HEAD"):
-            raise http.no_loader(request)
-        if request.method != "POST":
-            http.require_auth_header(request)
-            raise ApiError(405, "Method not allowed", headers={"Allow": "POST"})
+        http.post_only(request)
         caller = await http.authenticate(request, engine, allow_jwt=False)
         run = await services.runs.replay(caller.env, request.path_params["run_id"])
         return http.json_response({"id": run.id})
