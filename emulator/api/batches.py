@@ -122,11 +122,7 @@ def routes(services: Services) -> list[Route]:
         return http.json_response(answer, 202, headers)
 
     async def task_batch(request: Request) -> Response:
-        if request.method in ("GET", "HEAD"):
-            raise http.no_loader(request)
-        if request.method != "POST":
-            http.require_auth_header(request)
-            raise ApiError(405, "Method not allowed", headers={"Allow": "POST"})
+        http.post_only(request)
         caller = await http.authenticate(request, engine, allow_jwt=False)
         http.check_content_length(request, TASK_BATCH_LIMIT)
         task = request.path_params["task"]

@@ -220,6 +220,16 @@ def no_loader(request: Request) -> ApiError:
     return ApiError(400, body={"message": "Unexpected Server Error"}, headers={"X-Remix-Error": "yes"})
 
 
+def post_only(request: Request) -> None:
+    """A builder route that exports only a POST action and no loader: GET/HEAD is Remix's 400,
+    any other verb the builder's 405."""
+    if request.method in ("GET", "HEAD"):
+        raise no_loader(request)
+    if request.method != "POST":
+        require_auth_header(request)
+        raise ApiError(405, "Method not allowed", headers={"Allow": "POST"})
+
+
 def hand_written_action_verbs(request: Request) -> Response | None:
     """The hand-written ``tags`` and ``reschedule`` actions: GET has no loader (400); any other
     verb but POST returns ``{status: 405, ...}`` as a plain object, which Remix sends as 200."""

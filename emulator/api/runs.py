@@ -57,11 +57,7 @@ def routes(services: Services) -> list[Route]:
         return http.json_response(presenters.retrieve(found, engine.config.base_url, engine.signer))
 
     async def replay(request: Request) -> Response:
-        if request.method in ("GET", "HEAD"):
-            raise http.no_loader(request)
-        if request.method != "POST":
-            http.require_auth_header(request)
-            raise ApiError(405, "Method not allowed", headers={"Allow": "POST"})
+        http.post_only(request)
         caller = await http.authenticate(request, engine, allow_jwt=False)
         run = await services.runs.replay(caller.env, request.path_params["run_id"])
         return http.json_response({"id": run.id})
