@@ -10,7 +10,7 @@ from typing import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ..core.config import Config
@@ -45,6 +45,11 @@ async def _storage(request: Request, exc: Exception) -> Response:
     log.error("%s %s: %s", request.method, request.url.path, exc)
     full = "full" in str(exc).lower()
     return http.json_response({"error": str(exc)}, 507 if full else 503, {"x-should-retry": "true"})
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its body arrived: nobody reads the answer, nothing to log."""
+    return Response(status_code=400)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -99,7 +104,8 @@ def create_app(services: Services | None = None, *, config: Config | None = None
         lifespan=lifespan,
         middleware=[Middleware(Recorder, engine=engine), Middleware(ApiMiddleware, engine=engine)],
         exception_handlers={
-            ApiError: _api_error, HTTPException: _http_exception, StorageError: _storage, Exception: _unexpected,
+            ApiError: _api_error, HTTPException: _http_exception, StorageError: _storage,
+            ClientDisconnect: _client_gone, Exception: _unexpected,
         },
     )
     app.state.services = services

@@ -54,6 +54,8 @@ class Database:
         self.floors: dict[str, float] = {}
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.Lock()
         self._queue: queue.SimpleQueue | None = None
         self._writer: threading.Thread | None = None
         self._tx_factory: Callable[[sqlite3.Connection, Database], "Tx"] | None = None
@@ -94,6 +96,12 @@ class Database:
                 conn.execute("PRAGMA synchronous = NORMAL")
             conn.executescript(SCHEMA)
             migrate(conn)
+            if not self.exclusive:
+                # WAL lets readers run beside the writer: lookups (``query``) use their own
+                # connection on the caller's thread instead of queueing behind writes.
+                reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+                reader.execute("PRAGMA query_only = 1")
+                self._reader = reader
         except sqlite3.Error as exc:
             conn.close()
             raise StorageError(f"The emulator's database {self.path} cannot be written: {exc}") from exc
@@ -109,6 +117,9 @@ class Database:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
 
     def forget_hints(self) -> None:
         """Drop what this process remembers about the stored state (the due floors and the
@@ -202,9 +213,18 @@ class Database:
             return outcomes
 
     async def query(self, fn: Callable[["Tx"], T]) -> T:
-        """A lookup that applies nothing (e.g. an environment by key): on a file it joins the
-        writer's next group, so it costs no transaction of its own."""
-        return await self.run(fn, read=True)
+        """A lookup that applies nothing and writes nothing (e.g. an environment by key). On a
+        file it runs right here on a read-only connection of its own (WAL: it sees every
+        commit so far and never waits for the writer), not behind the queued writes."""
+        reader = self._reader
+        if reader is None:
+            return await self.run(fn, read=True)
+        assert self._tx_factory is not None
+        with self._read_lock:
+            try:
+                return fn(self._tx_factory(reader, self))
+            except sqlite3.OperationalError as exc:
+                raise StorageError(f"The emulator's database cannot be read: {exc}") from exc
 
     def _transaction(self, fn: Callable[["Tx"], T], read: bool) -> T:
         conn = self._conn
