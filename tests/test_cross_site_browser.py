@@ -4,7 +4,6 @@ reached through a name that resolves to the emulator (DNS rebinding) is refused.
 Chromium through Selenium, as in test_dashboard.py."""
 
 import os
-import shutil
 from datetime import datetime, timezone
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,8 +13,7 @@ import pytest
 
 from trigger_emulator import LocalEmulator
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
+from browser_support import CHROMIUM, DRIVER, chromium
 pytestmark = pytest.mark.skipif(
     (CHROMIUM is None or DRIVER is None) and not os.environ.get("CI"),
     reason="needs Debian's chromium and chromium-driver (scripts/test.sh installs them)",
@@ -52,17 +50,8 @@ EXPECTED_PATHS = {"/__emulator/reset", "/__emulator/clock", "/clock", "/test", "
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 # a name the attacker controls, resolving to this machine: DNS rebinding's end state
-                 "--host-resolver-rules=MAP rebind.test 127.0.0.1"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    # a name the attacker controls, resolving to this machine: DNS rebinding's end state
+    driver = chromium("--host-resolver-rules=MAP rebind.test 127.0.0.1")
     yield driver
     driver.quit()
 

@@ -3,7 +3,6 @@ Selenium): trigger via the API, see the run appear, open it, complete it, move t
 delayed run become queued and a TTL expire. Screenshots land in docs/."""
 
 import os
-import shutil
 from pathlib import Path
 
 import httpx
@@ -11,8 +10,7 @@ import pytest
 
 from trigger_emulator import LocalEmulator
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
+from browser_support import CHROMIUM, DRIVER, chromium
 # Screenshots for the README: TRIGGER_EMULATOR_SCREENSHOTS=1 scripts/test.sh tests/test_dashboard.py
 DOCS = Path(__file__).parent.parent / "docs" if os.environ.get("TRIGGER_EMULATOR_SCREENSHOTS") else None
 
@@ -29,16 +27,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = chromium("--window-size=1280,900")
     yield driver
     driver.quit()
 
