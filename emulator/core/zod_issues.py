@@ -11,21 +11,19 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .zod import zod_type
+from . import zod
 
-_MISSING = object()
+_MISSING = zod.MISSING
 #: What JavaScript's ``Number(text)`` reads as a decimal number (hex and the like are rare here).
 _JS_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?Infinity$")
 
 
 def invalid_type(path: list[str | int], expected: str, value: Any) -> dict[str, Any]:
-    received = "undefined" if value is _MISSING else zod_type(value)
-    message = "Required" if received == "undefined" else f"Expected {expected}, received {received}"
-    return {"code": "invalid_type", "expected": expected, "received": received, "path": path, "message": message}
+    return zod.at(zod.type_issue(expected, value), *path)
 
 
 def custom(path: list[str | int], message: str) -> dict[str, Any]:
-    return {"code": "custom", "message": message, "path": path}
+    return zod.at(zod.custom(message), *path)
 
 
 _KIND_CHECK: dict[str, Callable[[Any], bool]] = {
