@@ -10,11 +10,9 @@ import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
-from test_dashboard import CHROMIUM, DRIVER, browser, wait_for  # noqa: F401  (the browser fixture)
-from trigger_emulator import LocalEmulator
+from test_dashboard import CHROMIUM, DRIVER, browser, served, wait_for  # noqa: F401  (its fixtures)
 
 CONTRACT = Path(__file__).parent / "contract"
 ESBUILD = CONTRACT / "node_modules" / ".bin" / "esbuild"
@@ -47,14 +45,6 @@ def page_url(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def served():
-    with LocalEmulator() as emu:
-        url = emu.serve()
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {emu.secret_key}"}) as api:
-            yield emu, url, api
 
 
 def text(browser, element_id):

@@ -13,6 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ..core.errors import ApiError, NotFound
+from ..core.records import Run
 from ..core.limits import STREAM_APPEND_LIMIT, STREAM_LINE_LIMIT, STREAM_TIMEOUT_RANGE_S
 from ..service import Services
 from ..service.streams import INPUT_PREFIX
@@ -116,26 +117,24 @@ def routes(services: Services) -> list[Route]:
         return EventStream(events, headers)
 
     # -- reading ----------------------------------------------------------------------------
-    async def read(request: Request) -> Response:
+    async def readable(request: Request, *, strict: bool) -> tuple[Run, int | None]:
+        """The run a stream read names, once the caller may read it, and the read's timeout."""
         caller = await http.authenticate(request, engine)
         run = await services.realtime.find_run(caller.env, request.path_params["run_id"])
         if run is None:
             raise NotFound("Not found", should_retry=False)
         authorize(caller, run_resources(run))
-        timeout, problem = _timeout(request.headers.get("timeout-seconds"), strict=False)
+        timeout, problem = _timeout(request.headers.get("timeout-seconds"), strict=strict)
         if problem is not None:
             raise problem
+        return run, timeout
+
+    async def read(request: Request) -> Response:
+        run, timeout = await readable(request, strict=False)
         return sse(request, run.id, request.path_params["key"], timeout)
 
     async def read_input(request: Request) -> Response:
-        caller = await http.authenticate(request, engine)
-        run = await services.realtime.find_run(caller.env, request.path_params["run_id"])
-        if run is None:
-            raise NotFound("Not found", should_retry=False)
-        authorize(caller, run_resources(run))
-        timeout, problem = _timeout(request.headers.get("timeout-seconds"), strict=True)
-        if problem is not None:
-            raise problem
+        run, timeout = await readable(request, strict=True)
         return sse(request, run.id, INPUT_PREFIX + request.path_params["key"], timeout)
 
     # -- writing (from inside a task) -------------------------------------------------------
