@@ -118,11 +118,63 @@ class TestList:
             assert other.get("/api/v1/projects/proj_x/runs", params={"filter[env]": "prod"}).json()["data"][0]["env"]["name"] == "prod"
             assert other.get("/api/v1/projects/proj_x/runs", params={"filter[env]": "dev"}).json()["data"] == []
 
+    def test_one_tag_pages_in_list_order(self, emu, api):
+        made = [trig(api, "alpha" if i % 3 else "beta", tags=["t", "t"] if i % 2 else ["t"]) for i in range(7)]
+        trig(api, tags=["other"])
+        seen, cursor = [], None
+        while True:
+            params = {"filter[tag]": "t", "page[size]": 2, **({"page[after]": cursor} if cursor else {})}
+            page = api.get("/api/v1/runs", params=params).json()
+            seen += [i["id"] for i in page["data"]]
+            cursor = page["pagination"].get("next")
+            if cursor is None:
+                break
+        assert seen == made[::-1]  # a tag sent twice lists its run once
+        back = api.get("/api/v1/runs", params={"filter[tag]": "t", "page[size]": 2, "page[before]": made[2]}).json()
+        assert [i["id"] for i in back["data"]] == [made[4], made[3]]
+        beta = api.get("/api/v1/runs", params={"filter[tag]": "t", "filter[taskIdentifier]": "beta"}).json()
+        assert [i["id"] for i in beta["data"]] == [made[6], made[3], made[0]]
+
     def test_final_runs_show_finished_at(self, emu, api):
         run_id = trig(api)
         api.post(f"/api/v2/runs/{run_id}/cancel")
         item = api.get("/api/v1/runs").json()["data"][0]
         assert item["status"] == "CANCELED" and item["finishedAt"]
+
+
+def test_a_file_from_before_ordered_tags_keeps_its_tag_filter(tmp_path):
+    import sqlite3
+
+    from trigger_emulator import Config, LocalEmulator
+
+    path = tmp_path / "old.sqlite3"
+    with LocalEmulator(Config(database=str(path))) as emu, emu.client() as api:
+        made = [trig(api, tags=["t", "t"] if i % 2 else ["t", "u"]) for i in range(4)]
+        key = emu.secret_key
+    conn = sqlite3.connect(path)  # the run_tags of earlier versions: no created_at, a row per tag sent
+    conn.executescript("""
+        DROP INDEX run_tags_order; DROP TABLE run_tags;
+        CREATE TABLE run_tags (run_id TEXT NOT NULL, env_id TEXT NOT NULL, tag TEXT NOT NULL);
+        CREATE INDEX run_tags_lookup ON run_tags (env_id, tag, run_id);
+        CREATE INDEX run_tags_run ON run_tags (run_id);
+        INSERT INTO run_tags SELECT r.id, r.env_id, t.value FROM runs r, json_each(r.tags) t;
+        CREATE TRIGGER runs_tags_insert AFTER INSERT ON runs BEGIN
+            INSERT INTO run_tags (run_id, env_id, tag) SELECT NEW.id, NEW.env_id, value FROM json_each(NEW.tags);
+        END;
+        CREATE TRIGGER runs_tags_update AFTER UPDATE OF tags ON runs WHEN NEW.tags IS NOT OLD.tags BEGIN
+            DELETE FROM run_tags WHERE run_id = OLD.id;
+            INSERT INTO run_tags (run_id, env_id, tag) SELECT NEW.id, NEW.env_id, value FROM json_each(NEW.tags);
+        END;
+    """)
+    conn.close()
+    with LocalEmulator(Config(database=str(path)), secret_key=key) as emu, emu.client() as api:
+        later = trig(api, tags=["t", "t"])
+        assert ids(api, **{"filter[tag]": "t"}) == [later, *made[::-1]]  # each run once, newest first
+        assert ids(api, **{"filter[tag]": "u"}) == [made[2], made[0]]
+        assert ids(api, **{"filter[tag]": "t", "page[size]": 2, "page[after]": made[3]}) == [made[2], made[1]]
+        api.post(f"/api/v1/runs/{made[1]}/tags", json={"tags": ["u"]})
+        assert ids(api, **{"filter[tag]": "u"}) == [made[2], made[1], made[0]]
+        assert ids(api, **{"filter[tag]": "t,u"}) == [later, *made[::-1]]
 
 
 class TestTags:

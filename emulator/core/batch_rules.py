@@ -114,22 +114,29 @@ COULD_NOT_TRIGGER = "BATCH_ITEM_COULD_NOT_TRIGGER"
 V2_ITEM_FAILED = "Trigger failed for batch item (queue limit, entitlement, or validation error)"
 
 
-def item_draft(env: Environment, batch: Batch, index: int, data: dict, now: int, dev_default_ttl: str) -> trigger_rules.Draft | Run:
+def item_draft(
+    env: Environment, batch: Batch, index: int, body: str, now: int, dev_default_ttl: str, *, item: BatchItem | None = None,
+) -> trigger_rules.Draft | Run:
     """An item's draft run (exactly a single trigger's rules), or its pre-failed run when it
-    cannot trigger."""
-    task = str(data.get("task", ""))
-    if "__oversized__" in data:
+    cannot trigger. ``body``: the stored item; ``item``: the same, already validated and
+    checked storable by the request that streamed it (so not done twice)."""
+    data = json.loads(body) if item is None else None
+    if data is not None and "__oversized__" in data:
+        task = str(data.get("task", ""))
         return pre_failed(env.id, batch, index, task, oversized_message(data["__oversized__"]), "PAYLOAD_TOO_LARGE", now)
     try:
-        item = BatchItem.model_validate(data)
+        checked = item is not None
+        if item is None:
+            item = BatchItem.model_validate(data)
         fields = {"options"} | ({"payload"} if "payload" in item.model_fields_set else set())
-        body = TriggerBody.model_construct(_fields_set=fields, payload=item.payload, options=item.options)
-        draft = trigger_rules.prepare(env, item.task, body, now, dev_default_ttl=dev_default_ttl, batch_item=True)
+        trigger = TriggerBody.model_construct(_fields_set=fields, payload=item.payload, options=item.options)
+        draft = trigger_rules.prepare(env, item.task, trigger, now, dev_default_ttl=dev_default_ttl, batch_item=True, checked=checked)
     except (ApiError, ValidationError) as exc:
         message = exc.message if isinstance(exc, ApiError) else validation_message(exc)
+        data = json.loads(body) if data is None else data
         options = data.get("options")
         payload_type = options.get("payloadType") if isinstance(options, dict) else None
-        return pre_failed(env.id, batch, index, task, message, COULD_NOT_TRIGGER, now,
+        return pre_failed(env.id, batch, index, str(data.get("task", "")), message, COULD_NOT_TRIGGER, now,
                           payload=failed_item_payload(data.get("payload")),
                           payload_type=payload_type if isinstance(payload_type, str) else packets.JSON)
     draft.run.batch_id = batch.id

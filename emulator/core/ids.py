@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import secrets
 import string
 import time
 
 _ALPHABET = string.digits + string.ascii_lowercase
+#: Every two-digit base-36 string, so a number is written two digits a step.
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
 _counter = itertools.count()
+#: An id's random part is not a secret (cuid uses ``Math.random``); keys and tokens use ``secrets``.
+_noise = random.Random(secrets.randbits(64))
+os.register_at_fork(after_in_child=lambda: _noise.seed(secrets.randbits(64)))  # a forked child draws its own
 
 
 def _base36(number: int, width: int) -> str:
+    """``number`` in ``width`` base-36 digits (the low ones, like cuid's ``slice(-width)``)."""
     chars = []
-    for _ in range(width):
-        number, digit = divmod(number, 36)
-        chars.append(_ALPHABET[digit])
+    for _ in range(width // 2):
+        number, pair = divmod(number, 1296)
+        chars.append(_PAIRS[pair])
+    if width % 2:
+        chars.append(_ALPHABET[number % 36])
     return "".join(reversed(chars))
 
 
@@ -31,7 +40,7 @@ _FINGERPRINT = _base36(os.getpid() * 7919 + 104729, 4)
 def _body() -> str:
     stamp = _base36(int(time.time() * 1000), 8)
     count = _base36(next(_counter), 4)
-    noise = _base36(int.from_bytes(secrets.token_bytes(6), "big"), 8)
+    noise = _base36(_noise.getrandbits(41), 8)  # 36**8 > 2**41
     return "c" + stamp + count + _FINGERPRINT + noise
 
 

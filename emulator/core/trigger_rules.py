@@ -157,8 +157,11 @@ def prepare(
     header_key: str | None = None,
     header_ttl: str | None = None,
     batch_item: bool = False,
+    checked: bool = False,
 ) -> Draft:
-    check_storable(body, batch_item=batch_item)
+    """The run a trigger makes; ``checked``: ``check_storable`` already ran on ``body``."""
+    if not checked:
+        check_storable(body, batch_item=batch_item)
     options = body.options or TriggerOptions()
     payload_type = options.payloadType or packets.JSON
     payload_sent = "payload" in body.model_fields_set

@@ -152,6 +152,7 @@ class BatchService:
 
         accepted = deduplicated = 0
         pending: list[tuple[int, str]] = []
+        checked: dict[int, tuple[str, BatchItem]] = {}  # this request's items, already validated
 
         async def flush() -> None:
             nonlocal accepted, deduplicated
@@ -171,20 +172,24 @@ class BatchService:
                 emitted += 1
                 if emitted > batch.run_count:  # bounds one request's work (the SDK sends each item once)
                     raise ApiError(422, f"Too many items in one request: batch {batch.id} has {batch.run_count} runs")
-                pending.append(item)
+                index, text, parsed = item
+                pending.append((index, text))
+                if parsed is not None:
+                    checked.setdefault(index, (text, parsed))
                 if len(pending) >= _FLUSH_EVERY:
                     await flush()
         finally:
             await flush()  # items accepted before an error stay enqueued
         if may_item is not None and not emitted:
             raise ApiError(403, "Unauthorized")
-        return await self._seal_if_complete(env, batch.id, accepted, deduplicated)
+        return await self._seal_if_complete(env, batch.id, accepted, deduplicated, checked)
 
     def _ingest(
         self, batch: Batch, line_no: int, line: bytes | batch_rules.Oversized, emitted: int,
         may_item: Callable[[str], bool] | None = None,
-    ) -> tuple[int, str] | None:
-        """One NDJSON line as ``(index, stored item)``; None for a line that is only whitespace.
+    ) -> tuple[int, str, BatchItem | None] | None:
+        """One NDJSON line as ``(index, stored item, the validated item)``; None for a line
+        that is only whitespace.
         ``may_item(task)``: may this caller trigger the item's task (403 otherwise)?"""
         if isinstance(line, batch_rules.Oversized):
             if may_item is not None and not may_item(line.task):
@@ -192,7 +197,7 @@ class BatchService:
             index = line.index if line.index is not None else emitted
             self._check_index(batch, index)
             marker = {"__oversized__": line.size, "index": index, "task": line.task}
-            return index, json.dumps(marker)
+            return index, json.dumps(marker), None
         try:
             text = line.decode("utf-8").strip(js_number.JS_SPACE)
         except UnicodeDecodeError:
@@ -218,7 +223,7 @@ class BatchService:
             trigger_rules.check_storable(item, batch_item=True)
         except ApiError as exc:
             raise ApiError(422, f"Invalid item at index {item.index}: {exc.message}") from None
-        return item.index, text
+        return item.index, text, item
 
     @staticmethod
     def _check_index(batch: Batch, index: int) -> None:
@@ -226,7 +231,10 @@ class BatchService:
             raise ApiError(422, f"Item index {index} exceeds batch runCount {batch.run_count}")
 
     @unit
-    def _seal_if_complete(self, tx: Tx, now: int, env: Environment, batch_id: str, accepted: int, dedup: int) -> StreamResult:
+    def _seal_if_complete(
+        self, tx: Tx, now: int, env: Environment, batch_id: str, accepted: int, dedup: int,
+        checked: dict[int, tuple[str, BatchItem]],
+    ) -> StreamResult:
         batch = tx.batch(env.id, batch_id)
         assert batch is not None
         enqueued = tx.batch_item_count(batch.id)
@@ -235,17 +243,21 @@ class BatchService:
         if enqueued < batch.run_count:
             return StreamResult(batch, accepted, dedup, False, enqueued)
         items = tx.batch_items(batch.id)
-        self._seal(tx, env, batch, items, now)
+        self._seal(tx, env, batch, items, now, checked)
         return StreamResult(batch, accepted, dedup, True, enqueued)
 
-    def _seal(self, tx: Tx, env: Environment, batch: Batch, items: list[tuple[int, str]], now: int) -> list[tuple[Run, bool]]:
+    def _seal(
+        self, tx: Tx, env: Environment, batch: Batch, items: list[tuple[int, str]], now: int,
+        checked: dict[int, tuple[str, BatchItem]] | None = None,
+    ) -> list[tuple[Run, bool]]:
         """Seal and turn every item into a run, in index order, inside the caller's transaction.
 
         Items that need no stored state (no idempotency key, debounce, parent or locked
         version) are written in bulk; the others go through the single-trigger path one by
         one, after every earlier item is written, so later items see earlier ones exactly as
         separate triggers would. An item that cannot trigger still gets a run, pre-failed
-        (§6.3): it counts as a created run, not as a batch error.
+        (§6.3): it counts as a created run, not as a batch error. ``checked``: items this
+        request validated, by index with their stored text (an index stored earlier differs).
         """
         batch.sealed = True
         batch.status = BATCH_PROCESSING
@@ -253,7 +265,9 @@ class BatchService:
         made: list[tuple[Run, bool]] = []
         unwritten: list[Run] = []
         for index, body in items:
-            outcome = batch_rules.item_draft(env, batch, index, json.loads(body), now, self.config.dev_default_ttl)
+            known = checked.get(index) if checked else None
+            item = known[1] if known is not None and known[0] == body else None
+            outcome = batch_rules.item_draft(env, batch, index, body, now, self.config.dev_default_ttl, item=item)
             if isinstance(outcome, Run):
                 run, cached = batch_rules.with_parent(outcome, parent), False
                 unwritten.append(run)

@@ -196,10 +196,19 @@ class Database:
                 try:
                     result = fn(self._tx_factory(conn, self))
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-                    conn.execute("ROLLBACK TO unit")
-                    conn.execute("RELEASE unit")
                     if isinstance(exc, sqlite3.OperationalError) and _is_storage_failure(exc):
                         exc = StorageError(f"The emulator's database cannot be written: {exc}")
+                    try:
+                        conn.execute("ROLLBACK TO unit")
+                        conn.execute("RELEASE unit")
+                    except sqlite3.Error:
+                        # SQLite rolled the whole transaction back (a full disk does): every
+                        # unit of the group is undone, so none of them may report success.
+                        _rollback(conn)
+                        self.forget_hints()
+                        failure = exc if isinstance(exc, StorageError) else StorageError(
+                            f"The emulator's database cannot be written: {exc}")
+                        return [(False, failure)] * len(group)
                     outcomes.append((False, exc))
                 else:
                     conn.execute("RELEASE unit")
@@ -208,6 +217,7 @@ class Database:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 _rollback(conn)
+                self.forget_hints()
                 failure = StorageError(f"The emulator's database cannot be written: {exc}")
                 return [(False, failure)] * len(group)
             return outcomes
@@ -307,8 +317,9 @@ class TxBase:
     def _all(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         return self._conn.execute(sql, tuple(params)).fetchall()
 
-    def _write(self, sql: str, params: Iterable[Any] = ()) -> None:
-        self._conn.execute(sql, tuple(params))
+    def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run a write; how many rows it changed."""
+        return self._conn.execute(sql, tuple(params)).rowcount
 
     def _insert(self, sql: str, params: Iterable[Any] = ()) -> int | None:
         return self._conn.execute(sql, tuple(params)).lastrowid

@@ -7,7 +7,10 @@ from typing import Any
 from ..core.records import Run
 from ..core.run_query import Cursor, RunQuery
 from .database import TxBase
-from .rows import SELECT_RUN, run_from_row
+from .rows import RUN_COLUMNS, SELECT_RUN, run_from_row
+
+#: A run's columns read through a join with ``run_tags`` (whose names overlap).
+SELECT_TAGGED_RUN = "SELECT " + ", ".join(f"runs.{c}" for c in ["seq", *RUN_COLUMNS])
 
 
 def _in(column: str, values: list[Any], where: list[str], params: list[Any]) -> None:
@@ -22,15 +25,19 @@ class QueriesTx(TxBase):
 
     def list_runs(self, env_id: str, query: RunQuery, after: Cursor | None, before: Cursor | None) -> list[Run]:
         """Up to ``size + 1`` runs: newest first, or (for ``before``) oldest first from the cursor."""
-        where = ["env_id = ?"]
-        params: list[Any] = [env_id]
+        # One tag (the usual filter) walks that tag's index entries in list order and stops at
+        # the page; several tags (any of them) collect their runs first.
+        walk_tag = query.tags is not None and len(query.tags) == 1
+        where = ["t.env_id = ?", "t.tag = ?"] if walk_tag else ["env_id = ?"]
+        params: list[Any] = [env_id, query.tags[0]] if walk_tag and query.tags else [env_id]
+        created, run_id = ("t.created_at", "t.run_id") if walk_tag else ("created_at", "id")
         if query.nothing:
             where.append("0")
         if query.created_from is not None:
-            where.append("created_at >= ?")
+            where.append(f"{created} >= ?")
             params.append(query.created_from)
         if query.created_to is not None:
-            where.append("created_at <= ?")
+            where.append(f"{created} <= ?")
             params.append(query.created_to)
         for column, values in (
             ("status", query.statuses),
@@ -50,20 +57,21 @@ class QueriesTx(TxBase):
         if query.is_test is not None:
             where.append("is_test = ?")
             params.append(int(query.is_test))
-        if query.tags:
+        if query.tags and not walk_tag:
             marks = ", ".join("?" for _ in query.tags)
             where.append(f"id IN (SELECT run_id FROM run_tags WHERE env_id = ? AND tag IN ({marks}))")
             params.append(env_id)
             params.extend(query.tags)
         if before is not None:
-            where.append("(created_at > ? OR (created_at = ? AND id > ?))")
+            where.append(f"({created} > ? OR ({created} = ? AND {run_id} > ?))")
             params.extend([before.created_at, before.created_at, before.run_id])
-            order = "created_at ASC, id ASC"
+            order = f"{created} ASC, {run_id} ASC"
         else:
             if after is not None:
-                where.append("(created_at < ? OR (created_at = ? AND id < ?))")
+                where.append(f"({created} < ? OR ({created} = ? AND {run_id} < ?))")
                 params.extend([after.created_at, after.created_at, after.run_id])
-            order = "created_at DESC, id DESC"
-        sql = f"{SELECT_RUN} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
+            order = f"{created} DESC, {run_id} DESC"
+        source = f"{SELECT_TAGGED_RUN} FROM run_tags AS t CROSS JOIN runs ON runs.id = t.run_id" if walk_tag else SELECT_RUN
+        sql = f"{source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
         params.append(query.size + 1)
         return [run_from_row(row) for row in self._all(sql, params)]

@@ -9,12 +9,22 @@ from ..core.records import Run
 from .database import Duplicate, TxBase
 from .rows import (
     INSERT_RUN,
-    RUN_COLUMNS,
+    RUN_INSERT_SHAPE,
+    RUN_UPDATE_SHAPE,
     SELECT_RUN,
     UPDATE_RUN,
+    UPDATE_RUN_TAGS,
+    compact_json,
     run_from_row,
-    run_values,
 )
+
+_INSERT_TAGS = "INSERT INTO run_tags (run_id, env_id, tag, created_at) VALUES (?, ?, ?, ?)"
+
+
+def _tag_rows(runs: Iterable[Run]) -> list[tuple[str, str, str, int]]:
+    """``run_tags`` mirrors ``runs.tags``: a row per distinct tag, with the run's creation
+    time (a tag filter walks them in list order)."""
+    return [(run.id, run.env_id, tag, run.created_at) for run in runs if run.tags for tag in dict.fromkeys(run.tags)]
 
 
 class RunsTx(TxBase):
@@ -22,9 +32,10 @@ class RunsTx(TxBase):
     def insert_run(self, run: Run) -> None:
         self._stamp((run,), created=True)
         try:
-            run.seq = self._insert(INSERT_RUN, run_values(run, RUN_COLUMNS))
+            run.seq = self._insert(INSERT_RUN, RUN_INSERT_SHAPE.values(run))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
+        self._write_many(_INSERT_TAGS, _tag_rows((run,)))
         self._note_due((run,))
         self.changed_runs[run.id] = run
 
@@ -32,19 +43,23 @@ class RunsTx(TxBase):
         """Many new runs in one round trip (their ``seq`` is not read back)."""
         self._stamp(runs, created=True)
         try:
-            self._write_many(INSERT_RUN, [run_values(run, RUN_COLUMNS) for run in runs])
+            self._write_many(INSERT_RUN, [RUN_INSERT_SHAPE.values(run) for run in runs])
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
+        self._write_many(_INSERT_TAGS, _tag_rows(runs))
         self._note_due(runs)
         self.changed_runs.update((run.id, run) for run in runs)
 
     def update_run(self, run: Run) -> None:
-        columns = [c for c in RUN_COLUMNS if c != "id"]
         self._stamp((run,))
         try:
-            self._write(UPDATE_RUN, [*run_values(run, columns), run.id])
+            self._write(UPDATE_RUN, [*RUN_UPDATE_SHAPE.values(run), run.id])
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
+        tags = compact_json(run.tags)
+        if self._write(UPDATE_RUN_TAGS, (tags, run.id, tags)):
+            self._write("DELETE FROM run_tags WHERE run_id = ?", (run.id,))
+            self._write_many(_INSERT_TAGS, _tag_rows((run,)))
         self._note_due((run,))
         self.changed_runs[run.id] = run
 

@@ -1,7 +1,5 @@
 """The database schema, created on open (idempotent)."""
 
-import sqlite3
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS environments (
     id TEXT PRIMARY KEY,
@@ -52,21 +50,10 @@ CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_id) WHERE parent_id IS NO
 CREATE TABLE IF NOT EXISTS run_tags (
     run_id TEXT NOT NULL,
     env_id TEXT NOT NULL,
-    tag TEXT NOT NULL
+    tag TEXT NOT NULL,
+    created_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS run_tags_lookup ON run_tags (env_id, tag, run_id);
 CREATE INDEX IF NOT EXISTS run_tags_run ON run_tags (run_id);
--- run_tags mirrors runs.tags (the tag filter's index); triggers keep it in step.
-CREATE TRIGGER IF NOT EXISTS runs_tags_insert AFTER INSERT ON runs BEGIN
-    INSERT INTO run_tags (run_id, env_id, tag) SELECT NEW.id, NEW.env_id, value FROM json_each(NEW.tags);
-END;
-CREATE TRIGGER IF NOT EXISTS runs_tags_update AFTER UPDATE OF tags ON runs WHEN NEW.tags IS NOT OLD.tags BEGIN
-    DELETE FROM run_tags WHERE run_id = OLD.id;
-    INSERT INTO run_tags (run_id, env_id, tag) SELECT NEW.id, NEW.env_id, value FROM json_each(NEW.tags);
-END;
-CREATE TRIGGER IF NOT EXISTS runs_tags_delete AFTER DELETE ON runs BEGIN
-    DELETE FROM run_tags WHERE run_id = OLD.id;
-END;
 CREATE TABLE IF NOT EXISTS debounces (
     env_id TEXT NOT NULL,
     task TEXT NOT NULL,
@@ -280,30 +267,48 @@ ADDED_COLUMNS = [
     ("runs", "version", "INTEGER NOT NULL DEFAULT 0"),
     ("runs", "created_version", "INTEGER NOT NULL DEFAULT 0"),
     ("waitpoints", "due_at", "INTEGER"),
+    ("run_tags", "created_at", "INTEGER"),
 ]
 #: What fills a column added to an older file (statements run right after it is added).
 BACKFILLS = {
     ("waitpoints", "due_at"): "UPDATE waitpoints SET due_at = completed_after"
                               " WHERE status = 'PENDING' AND completed_after IS NOT NULL",
+    # rebuilt with each run's creation time (the tag filter walks them in list order), once per tag
+    ("run_tags", "created_at"): "DELETE FROM run_tags; INSERT INTO run_tags (run_id, env_id, tag, created_at)"
+                                " SELECT DISTINCT r.id, r.env_id, t.value, r.created_at FROM runs r, json_each(r.tags) t",
 }
 #: Indexes on added columns (created once the columns exist).
 AFTER_MIGRATION = """
 CREATE INDEX IF NOT EXISTS runs_env_version ON runs (env_id, version);
 CREATE INDEX IF NOT EXISTS waitpoints_due ON waitpoints (due_at) WHERE due_at IS NOT NULL;
+-- run_tags mirrors runs.tags (store/runs.py writes it beside the run), one row per distinct
+-- tag with the run's creation time, so a tag filter walks a page in list order.
+CREATE INDEX IF NOT EXISTS run_tags_order ON run_tags (env_id, tag, created_at DESC, run_id DESC);
+-- what earlier versions made instead
+DROP INDEX IF EXISTS run_tags_lookup;
+DROP TRIGGER IF EXISTS runs_tags_insert;
+DROP TRIGGER IF EXISTS runs_tags_update;
+DROP TRIGGER IF EXISTS runs_tags_delete;
 """
 
 
 def migrate(conn) -> None:
-    """Bring a database file made by an earlier version up to ``SCHEMA``."""
+    """Bring a database file made by an earlier version up to ``SCHEMA`` (autocommit
+    connection: each column is added with its backfill in one transaction)."""
     for table, column, definition in ADDED_COLUMNS:
         present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if column not in present:
-            try:
+        if column in present:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:  # another process may have added it first
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-            except sqlite3.OperationalError as exc:  # another process added it first
-                if "duplicate column" not in str(exc):
-                    raise
-            else:
-                if (table, column) in BACKFILLS:
-                    conn.execute(BACKFILLS[(table, column)])
+                for statement in BACKFILLS.get((table, column), "").split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
     conn.executescript(AFTER_MIGRATION)
