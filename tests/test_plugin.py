@@ -279,6 +279,33 @@ def test_unmocked_hosts_reach_the_network_layer(trigger_emulator):
     suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
+def test_a_test_without_the_fixture_is_not_answered_by_the_emulator(suite, monkeypatch):
+    monkeypatch.setenv("TRIGGER_API_URL", "https://api.trigger.dev")
+    monkeypatch.setenv("TRIGGER_SECRET_KEY", "tr_dev_notTheEmulatorsKey")
+    suite.makepyfile(test_between='''
+import httpx, pytest
+from app import signup
+
+def test_first(trigger_emulator):
+    signup("a@b.c")
+    trigger_emulator.assert_triggered("send-welcome-email")
+
+def test_without_the_fixture(respx_mock):
+    respx_mock.post(url__regex=r".*/trigger$").respond(json={"id": "run_from_respx"})
+    assert signup("a@b.c") == "run_from_respx"  # the test's own route, not the emulator
+
+def test_without_any_mock():
+    with pytest.raises(httpx.ConnectError):
+        httpx.post("http://127.0.0.1:9/api/v1/tasks/x/trigger", timeout=2)
+
+def test_again(trigger_emulator):
+    signup("d@e.f")
+    assert [r.payload for r in trigger_emulator.runs()] == [{"email": "d@e.f"}]
+    trigger_emulator.assert_triggered("send-welcome-email")
+''')
+    suite.runpytest("-p", "no:cacheprovider", "-p", "no:randomly").assert_outcomes(passed=4)
+
+
 def test_server_fixture_serves_other_processes(suite):
     suite.makepyfile(test_server='''
 import os, subprocess, sys

@@ -83,7 +83,9 @@ class LocalEmulator(DevWorkersMixin, ManagementMixin, StreamWriting, Versions):
     def close(self) -> None:
         if self._loop is None:
             return
-        self.stop_intercepting()
+        if self._interceptor is not None:
+            self._interceptor.close()
+            self._interceptor = None
         if self._server is not None:
             with contextlib.suppress(Exception):
                 self._call(asyncio.wait_for(self._socket.sio.shutdown(), 5))
@@ -183,18 +185,19 @@ class LocalEmulator(DevWorkersMixin, ManagementMixin, StreamWriting, Versions):
     def intercept(self, hosts: Iterable[str] = ()) -> Interceptor:
         """Route httpx (and ``requests``) calls for the Trigger.dev host, ``base_url`` and
         ``hosts`` to this emulator until ``stop_intercepting``."""
-        self.stop_intercepting()
         wanted = {DEFAULT_HOST, *hosts}
         if self.url is None:
             wanted.add(self.base_url)
-        self._interceptor = Interceptor(self.handle, wanted)
-        self._interceptor.start()
+        if self._interceptor is None:
+            self._interceptor = Interceptor(self.handle, wanted)
+        self._interceptor.start(wanted)
         return self._interceptor
 
     def stop_intercepting(self) -> None:
+        """Calls go to the network again (the patches stay, passing them through, until
+        ``close``)."""
         if self._interceptor is not None:
             self._interceptor.stop()
-            self._interceptor = None
 
     @contextlib.contextmanager
     def session(self, *, serve: bool = False, hosts: Iterable[str] = ()) -> Iterator["LocalEmulator"]:

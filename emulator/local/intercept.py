@@ -21,9 +21,15 @@ def _host_of(url: str) -> str:
 
 
 class Interceptor:
+    """Routes calls for ``hosts`` to ``handler`` while started. The respx router and the
+    ``requests`` patch are installed once and stay until ``close``: stopping only makes them
+    pass every call through (to a later respx router, else the network), so a test's start
+    and stop cost a flag, not a round of ``mock.patch``."""
+
     def __init__(self, handler: Handler, hosts: Iterable[str]) -> None:
         self._handler = handler
         self.hosts = {_host_of(h) for h in hosts}
+        self.active = False
         self._router: respx.MockRouter | None = None
         self._requests_patch = None
 
@@ -34,16 +40,27 @@ class Interceptor:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self) -> None:
-        if self._router is not None:
-            return
-        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
-        router.route().mock(side_effect=self._route)
-        router.start()
-        self._router = router
-        self._patch_requests()
+    def start(self, hosts: Iterable[str] | None = None) -> None:
+        """Intercept (``hosts`` replaces the hosts given before)."""
+        if hosts is not None:
+            self.hosts = {_host_of(h) for h in hosts}
+        if self._router is None:
+            router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+            router.route().mock(side_effect=self._route)
+            router.start()
+            self._router = router
+            self._patch_requests()
+        self.active = True
 
     def stop(self) -> None:
+        """Pass every call through again (what respx recorded is dropped)."""
+        self.active = False
+        if self._router is not None:
+            self._router.reset()
+
+    def close(self) -> None:
+        """Remove the router and the ``requests`` patch."""
+        self.active = False
         if self._router is not None:
             self._router.stop(quiet=True)
             self._router = None
@@ -52,7 +69,7 @@ class Interceptor:
             self._requests_patch = None
 
     def matches(self, url: httpx.URL | str) -> bool:
-        return _host_of(str(url)) in self.hosts
+        return self.active and _host_of(str(url)) in self.hosts
 
     def _route(self, request: httpx.Request):
         if not self.matches(request.url):
