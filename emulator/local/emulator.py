@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import socket
 from datetime import datetime, timedelta
-from typing import Any, Callable, Coroutine, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Coroutine, TypeVar
 from unittest.mock import ANY
 
 import httpx
@@ -30,7 +30,7 @@ from ..core.limiter import parse_rate_limit
 from ..service import Services
 from . import assertions, handlers
 from .dev_workers import ClockControl, DevWorkersMixin
-from .intercept import Interceptor
+from .intercept import DEFAULT_HOST, Intercepting
 from .loop import LoopThread, asgi_call
 from .management import ManagementMixin
 from .streams import StreamWriting
@@ -38,12 +38,11 @@ from .versions import Versions
 
 T = TypeVar("T")
 
-DEFAULT_HOST = "https://api.trigger.dev"
 _DEFAULT_BASE_URL = Config.__dataclass_fields__["base_url"].default
 COMPAT_MODES = ("production", "docs")
 
 
-class LocalEmulator(DevWorkersMixin, ManagementMixin, StreamWriting, Versions):
+class LocalEmulator(Intercepting, DevWorkersMixin, ManagementMixin, StreamWriting, Versions):
     """An emulator in this process. Use as a context manager, or call ``open``/``close``."""
 
     def __init__(self, config: Config | None = None, *, environment: str = "dev", secret_key: str | None = None) -> None:
@@ -69,7 +68,7 @@ class LocalEmulator(DevWorkersMixin, ManagementMixin, StreamWriting, Versions):
         self._server_task: Any = None
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._executing = False
-        self._interceptor: Interceptor | None = None
+        self._interceptor = None
         #: Run ids a test has looked at through an assertion or ``run(id)``.
         self.asserted: set[str] = set()
 
@@ -106,8 +105,9 @@ class LocalEmulator(DevWorkersMixin, ManagementMixin, StreamWriting, Versions):
         self.close()
 
     def reset(self) -> None:
-        """Wipe every run, batch, environment and fault, put the clock back on the wall clock
-        and the settings back to what the emulator was made with."""
+        """Wipe every run, batch, schedule, waitpoint and fault (environments stay, with their
+        ids), put the clock back on the wall clock and the settings back to what the emulator
+        was made with."""
         self._call(self.engine.reset())
         self._call(self.engine.reset_clock())
         for name in ("strict_keys", "compat", "dev_default_ttl", "batch_rate_limit", "api_rate_limit",
@@ -181,38 +181,6 @@ class LocalEmulator(DevWorkersMixin, ManagementMixin, StreamWriting, Versions):
         """A sync httpx client whose requests go straight to this emulator, key preset."""
         headers = {"Authorization": f"Bearer {self.secret_key}", **kwargs.pop("headers", {})}
         return httpx.Client(transport=httpx.MockTransport(self.handle), base_url=self.base_url, headers=headers, **kwargs)
-
-    def intercept(self, hosts: Iterable[str] = ()) -> Interceptor:
-        """Route httpx (and ``requests``) calls for the Trigger.dev host, ``base_url`` and
-        ``hosts`` to this emulator until ``stop_intercepting``."""
-        wanted = {DEFAULT_HOST, *hosts}
-        if self.url is None:
-            wanted.add(self.base_url)
-        if self._interceptor is None:
-            self._interceptor = Interceptor(self.handle, wanted)
-        self._interceptor.start(wanted)
-        return self._interceptor
-
-    def stop_intercepting(self) -> None:
-        """Calls go to the network again (the patches stay, passing them through, until
-        ``close``)."""
-        if self._interceptor is not None:
-            self._interceptor.stop()
-
-    @contextlib.contextmanager
-    def session(self, *, serve: bool = False, hosts: Iterable[str] = ()) -> Iterator["LocalEmulator"]:
-        """One test's use: served on a free port (``serve=True``) or addressed as the
-        Trigger.dev host, with httpx/requests intercepted until the block ends."""
-        if serve:
-            self.serve()
-        else:
-            self.base_url = DEFAULT_HOST
-        self.intercept(hosts)
-        try:
-            yield self
-        finally:
-            self.stop_intercepting()
-            self.base_url = DEFAULT_HOST
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve this emulator over a real socket (for other processes); returns its URL."""

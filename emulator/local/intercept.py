@@ -4,7 +4,8 @@ a patched adapter. Traffic to other hosts passes through untouched, and other re
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+import contextlib
+from typing import Any, Callable, Iterable, Iterator
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -13,6 +14,8 @@ import respx
 from respx.mocks import HTTPCoreMocker
 
 Handler = Callable[[httpx.Request], httpx.Response]
+#: The host the SDK calls unless ``TRIGGER_API_URL`` says otherwise.
+DEFAULT_HOST = "https://api.trigger.dev"
 
 
 def _host_of(url: str) -> str:
@@ -126,3 +129,47 @@ class Interceptor:
         response.reason = answer.reason_phrase
         response.connection = adapter
         return response
+
+
+class Intercepting:
+    """``LocalEmulator``'s interception: one ``Interceptor`` per emulator, switched on per test."""
+
+    url: str | None
+    base_url: str
+    _interceptor: Interceptor | None
+
+    handle: Any  # LocalEmulator's: answer one httpx request
+    serve: Any  # LocalEmulator's: serve over a real socket
+
+    def intercept(self, hosts: Iterable[str] = ()) -> Interceptor:
+        """Route httpx (and ``requests``) calls for the Trigger.dev host, ``base_url`` and
+        ``hosts`` to this emulator until ``stop_intercepting``."""
+        wanted = {DEFAULT_HOST, *hosts}
+        if self.url is None:
+            wanted.add(self.base_url)
+        if self._interceptor is None:
+            self._interceptor = Interceptor(self.handle, wanted)
+        self._interceptor.start(wanted)
+        return self._interceptor
+
+    def stop_intercepting(self) -> None:
+        """Calls go to the network again (the patches stay, passing them through, until
+        ``close``)."""
+        if self._interceptor is not None:
+            self._interceptor.stop()
+
+    @contextlib.contextmanager
+    def session(self, *, serve: bool = False, hosts: Iterable[str] = ()) -> Iterator[Any]:
+        """One test's use: served on a free port (``serve=True``) or addressed as the
+        Trigger.dev host, with httpx/requests intercepted until the block ends."""
+        if serve:
+            self.serve()
+        else:
+            self.base_url = DEFAULT_HOST
+        self.intercept(hosts)
+        try:
+            yield self
+        finally:
+            self.stop_intercepting()
+            self.base_url = DEFAULT_HOST
+

@@ -173,11 +173,8 @@ class Engine:
     # -- environments ---------------------------------------------------------------------
     async def environment_for_key(self, api_key: str, branch: str | None = None) -> Environment | None:
         """The environment a secret key selects, created on first use unless keys are strict.
-        Cached only when this process is the database's one user: on a file another process
-        may reset and recreate environments at any time, so the database answers each time."""
-        cached = self._environments.get((api_key, branch))
-        if cached is not None:
-            return cached
+        Cached, on a shared file too: an environment is never changed or deleted (a reset
+        keeps them), so what any process once read stays true."""
         env_type = key_environment_type(api_key)
         if env_type is None:
             return None
@@ -185,9 +182,13 @@ class Engine:
             return None
         if env_type != "PREVIEW":
             branch = None
+        cached = self._environments.get((api_key, branch))
+        if cached is not None:
+            return cached
         if self.shared:
             found = await self.db.query(lambda tx: tx.environment(api_key, branch))
             if found is not None:
+                self._environments[(api_key, branch)] = found
                 return found
 
         def find_or_create(tx: Tx, now: int) -> Environment | None:
@@ -199,8 +200,7 @@ class Engine:
 
         env = await self.unit(find_or_create)
         assert env is not None
-        if not self.shared:
-            self._environments[(api_key, branch)] = env
+        self._environments[(api_key, branch)] = env
         return env
 
     async def environment_by_id(self, env_id: str) -> Environment | None:

@@ -31,7 +31,7 @@ __all__ = ["Database", "Duplicate", "StorageError", "StreamRecord", "Tx"]
 
 #: Every table a reset empties (``workers`` outlive a reset, as the CLI does).
 WIPED_TABLES = (
-    "runs", "run_tags", "debounces", "objects", "environments", "batches", "batch_items", "request_keys",
+    "runs", "run_tags", "debounces", "objects", "batches", "batch_items", "request_keys",
     "snapshots", "waitpoints", "run_waitpoints", "run_logs", "stream_records",
     "env_vars", "queues", "tasks", "schedules", "schedule_runs", "versions",
 )
@@ -42,7 +42,8 @@ class Tx(RunsTx, BatchesTx, QueriesTx, EnvironmentsTx, ObjectsTx, RequestKeysTx,
     """Every statement, usable only inside ``Database.run``."""
 
     def wipe(self) -> None:
-        """Every run, batch, environment and object; the settings (secret, clock) stay."""
+        """Every run, batch and object; the settings (secret, clock) and the environments stay:
+        an environment row never changes or goes away, so every process may cache it."""
         for table in WIPED_TABLES:
             self._write(f"DELETE FROM {table}")
         self._store.forget_hints()
