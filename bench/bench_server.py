@@ -149,6 +149,17 @@ def main() -> None:
         finally:
             canned.terminate()
             canned.wait()
+        # The floor as it was when issue #18 was filed: uvicorn without its C extras (h11's
+        # pure-Python parser, the asyncio loop). The emulator's server runs on httptools + uvloop.
+        port = free_port()
+        canned = subprocess.Popen([sys.executable, "-m", "uvicorn", "canned:app", "--port", str(port), "--log-level", "warning",
+                                   "--http", "h11", "--loop", "asyncio"], cwd=tmp)
+        try:
+            wait_up(f"http://127.0.0.1:{port}/")
+            h11_wrk = wrk(f"http://127.0.0.1:{port}", key, tmp)
+        finally:
+            canned.terminate()
+            canned.wait()
 
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "trigger_emulator", "serve", "--port", str(port), "--db", str(Path(tmp) / "b.sqlite3"),
@@ -183,6 +194,9 @@ def main() -> None:
         print(f"  bare uvicorn canned JSON (floor)   {base_wrk[0]:8.0f} req/s   p50 {base_wrk[1]:6.2f} ms   p99 {base_wrk[2]:6.2f} ms")
         print(f"  trigger-emulator serve (SQLite)    {emu_wrk[0]:8.0f} req/s   p50 {emu_wrk[1]:6.2f} ms   p99 {emu_wrk[2]:6.2f} ms"
               f"   {emu_wrk[0] / base_wrk[0]:5.2f}x of the floor's throughput")
+        if h11_wrk:
+            print(f"  bare uvicorn, h11 + asyncio        {h11_wrk[0]:8.0f} req/s   p50 {h11_wrk[1]:6.2f} ms   p99 {h11_wrk[2]:6.2f} ms"
+                  f"   (the emulator: {emu_wrk[0] / h11_wrk[0]:5.2f}x of this floor)")
     if mixed:
         print(f"  mixed load, 20 connections (50% trigger, 30% retrieve, 20% list): {mixed[0]:8.0f} req/s   "
               f"p50 {mixed[1]:6.2f} ms   p99 {mixed[2]:6.2f} ms   (target >= 1,000 req/s, p99 < 30 ms)")
