@@ -7,6 +7,7 @@ Run: .venv/bin/python bench/bench_batch.py
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -36,8 +37,14 @@ def main() -> None:
             for i in range(N):
                 api.post("/api/v1/tasks/bench/trigger", json={"payload": {"i": i}})
 
-        batch_s = measure(two_phase, repeat=3)
-        single_s = measure(singles, repeat=3)
+        # alternating rounds, so both sample the same minutes of a machine whose speed drifts
+        two_phase()
+        singles()
+        batch_times, single_times = [], []
+        for _ in range(5):
+            batch_times.append(measure(two_phase, repeat=1, warmup=0))
+            single_times.append(measure(singles, repeat=1, warmup=0))
+        batch_s, single_s = statistics.median(batch_times), statistics.median(single_times)
     print(row(f"two-phase batch of {N} (create+items+retrieve)", batch_s, single_s, "of singles"))
     print(row(f"{N} single triggers", single_s))
     print(f"batch speed-up: {single_s / batch_s:.1f}x (target >= 10x)")

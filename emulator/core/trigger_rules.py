@@ -53,6 +53,10 @@ class Draft:
     metadata_too_large: bool
 
 
+#: A trigger sent without options reads these (never changed: each use only reads it).
+_NO_OPTIONS = TriggerOptions()
+
+
 def options_record(options: TriggerOptions) -> dict[str, Any]:
     """The options as stored on the run: validated fields as JSON, ``metadata`` as sent (user
     JSON is never round-tripped through the models, whose serializer has a depth limit)."""
@@ -65,11 +69,13 @@ def options_record(options: TriggerOptions) -> dict[str, Any]:
 def check_storable(body: TriggerBody, *, batch_item: bool = False, where: str = "") -> None:
     """422 for text production's database cannot store (``storable``), after schema
     validation and before anything is written; NULs production strips are stripped here."""
-    options = body.options or TriggerOptions()
+    options = body.options or _NO_OPTIONS
     prefix = f"{where}." if where else ""
     payload_type = options.payloadType or packets.JSON
     if isinstance(body.payload, str) and (batch_item or payload_type != packets.JSON):
         storable.check(body.payload, f"{prefix}payload")  # kept verbatim, not as JSON
+    if body.options is None:
+        return  # no option text to check
     skip = _PARSED_ONLY
     if options.metadataType in (None, packets.JSON) or not isinstance(options.metadata, str):
         skip += ("metadata",)  # stored as JSON.stringify writes it: lossless
@@ -162,7 +168,7 @@ def prepare(
     """The run a trigger makes; ``checked``: ``check_storable`` already ran on ``body``."""
     if not checked:
         check_storable(body, batch_item=batch_item)
-    options = body.options or TriggerOptions()
+    options = body.options or _NO_OPTIONS
     payload_type = options.payloadType or packets.JSON
     payload_sent = "payload" in body.model_fields_set
 
@@ -201,7 +207,7 @@ def prepare(
         metadata_type=metadata_type,
         seed_metadata=metadata,
         seed_metadata_type=metadata_type,
-        options=options_record(options),
+        options=options_record(options) if body.options is not None else {},
         tags=normalize_tags(options.tags),
         idempotency_key=key,
         idempotency_key_expires_at=(now + key_ttl) if key else None,
