@@ -50,11 +50,21 @@ def nesting_depth(raw: bytes) -> int:
         raw = _JSON_STRING.sub(b"", raw.replace(b"\\\\", b"").replace(b'\\"', b""))
     brackets = raw.translate(_NESTING, _NOT_NESTING)
     return max(accumulate(array("b", brackets)), default=0)
+#: What a number past a double's range needs: a three-digit exponent or a long run of digits
+#: (a match, in a string too, only means the checked parse).
+_FAR_NUMBER = re.compile(rb"[eE][+-]?[0-9]{3}|[0-9]{300}")
+
+
 def _finite_int(text: str) -> int:
     value = int(text)
     if len(text) > 300 and abs(value) > 1.7976931348623157e308:  # JS would read Infinity
         raise ValueError(f"{text[:20]}... is out of range")
     return value
+
+
+# Built once (``json.loads`` with keyword arguments builds a decoder per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_CHECKED_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_finite_int)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -65,7 +75,9 @@ def parse_json(raw: bytes) -> Any:
         raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_finite_int)
+        if _FAR_NUMBER.search(raw) is None:  # no number can leave a double's range: C speed
+            return _DECODER.decode(text)
+        return _CHECKED_DECODER.decode(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ValueError("Invalid JSON") from exc
 
@@ -105,11 +117,16 @@ def js_number(value: Any) -> str:
     return stringify(value)
 
 
+# Built once (``json.dumps`` with keyword arguments builds an encoder per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_LENIENT_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _dumps(value: Any) -> str:
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _ENCODER.encode(value)
     except ValueError:
-        return json.dumps(_finite(value), separators=(",", ":"), ensure_ascii=False)
+        return _LENIENT_ENCODER.encode(_finite(value))
 
 
 def stringify(value: Any) -> str:
