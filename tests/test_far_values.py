@@ -160,3 +160,19 @@ def test_a_failure_status_of_the_wrong_type_is_a_400(api, trigger, status):
     run_id = trigger()
     r = api.post(f"/__emulator/runs/{run_id}/fail", json={"error": "boom", "status": status})
     assert r.status_code == 400 and r.json()["error"].startswith("status must be one of")
+
+
+def test_numbers_are_written_back_as_javascript_writes_them(api):
+    # JSON.stringify(JSON.parse(...)) in node 20 gives exactly the expected text
+    sent = (b'{"payload": {"a": 1.0, "b": -0.0, "c": 1e21, "e": 100000000000000000000.0, "f": 9007199254740993, '
+            b'"g": 12345678901234567890123, "h": 1.5, "k": 1e300, "l": -0, "m": 12, "n": "1.0 in a string"}}')
+    run_id = api.post(URL, content=sent, headers={"content-type": "application/json"}).json()["id"]
+    text = api.get(f"/api/v3/runs/{run_id}").text
+    assert ('"payload":{"a":1,"b":0,"c":1e+21,"e":100000000000000000000,"f":9007199254740992,'
+            '"g":1.2345678901234568e+22,"h":1.5,"k":1e+300,"l":0,"m":12,"n":"1.0 in a string"}') in text
+    batch = api.post("/api/v3/batches", json={"runCount": 2}).json()["id"]
+    for index in range(2):  # the first item is read back from storage when the second seals the batch
+        line = b'{"index": %d, "task": "t", "payload": {"a": 2.0, "b": 9007199254740993}}\n' % index
+        api.post(f"/api/v3/batches/{batch}/items", content=line, headers={"content-type": "application/x-ndjson"})
+    for item in api.get(f"/api/v2/batches/{batch}").json()["runs"]:
+        assert '"payload":{"a":2,"b":9007199254740992}' in api.get(f"/api/v3/runs/{item}").text

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from . import ids, js_number, limits, packets, trigger_rules
+from . import ids, js_number, limits, packets, trigger_rules, wire_json
 from .errors import ApiError
 from .schemas import BatchItem, TriggerBody, ValidationError, validation_message
 from .records import (
@@ -114,13 +114,18 @@ COULD_NOT_TRIGGER = "BATCH_ITEM_COULD_NOT_TRIGGER"
 V2_ITEM_FAILED = "Trigger failed for batch item (queue limit, entitlement, or validation error)"
 
 
+def _stored(body: str) -> dict:
+    """A stored item, read back as its request's body was (numbers as JS reads them)."""
+    return wire_json.parse_json(body.encode("utf-8", "surrogatepass"))
+
+
 def item_draft(
     env: Environment, batch: Batch, index: int, body: str, now: int, dev_default_ttl: str, *, item: BatchItem | None = None,
 ) -> trigger_rules.Draft | Run:
     """An item's draft run (exactly a single trigger's rules), or its pre-failed run when it
     cannot trigger. ``body``: the stored item; ``item``: the same, already validated and
     checked storable by the request that streamed it (so not done twice)."""
-    data = json.loads(body) if item is None else None
+    data = _stored(body) if item is None else None
     if data is not None and "__oversized__" in data:
         task = str(data.get("task", ""))
         return pre_failed(env.id, batch, index, task, oversized_message(data["__oversized__"]), "PAYLOAD_TOO_LARGE", now)
@@ -133,7 +138,7 @@ def item_draft(
         draft = trigger_rules.prepare(env, item.task, trigger, now, dev_default_ttl=dev_default_ttl, batch_item=True, checked=checked)
     except (ApiError, ValidationError) as exc:
         message = exc.message if isinstance(exc, ApiError) else validation_message(exc)
-        data = json.loads(body) if data is None else data
+        data = _stored(body) if data is None else data
         options = data.get("options")
         payload_type = options.get("payloadType") if isinstance(options, dict) else None
         return pre_failed(env.id, batch, index, str(data.get("task", "")), message, COULD_NOT_TRIGGER, now,

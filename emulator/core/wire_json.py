@@ -32,10 +32,19 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _finite_float(text: str) -> float:
+#: Doubles with no fraction below this are written by ``JSON.stringify`` as plain integers.
+_PLAIN_INTEGER_LIMIT = 1e21
+_SAFE_INTEGER = 2**53
+
+
+def _js_float(text: str) -> float | int:
+    """A JSON number with a fraction or exponent as JS reads it; one with no fractional part
+    becomes an int, so it is written back as JS writes it (``1.0`` -> ``1``, ``-0.0`` -> ``0``)."""
     value = float(text)
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"{text} is out of range")
+    if value.is_integer() and abs(value) < _PLAIN_INTEGER_LIMIT:
+        return int(value)
     return value
 
 
@@ -50,21 +59,26 @@ def nesting_depth(raw: bytes) -> int:
         raw = _JSON_STRING.sub(b"", raw.replace(b"\\\\", b"").replace(b'\\"', b""))
     brackets = raw.translate(_NESTING, _NOT_NESTING)
     return max(accumulate(array("b", brackets)), default=0)
-#: What a number past a double's range needs: a three-digit exponent or a long run of digits
-#: (a match, in a string too, only means the checked parse).
-_FAR_NUMBER = re.compile(rb"[eE][+-]?[0-9]{3}|[0-9]{300}")
+#: What only the number-by-number parse reads as JS does: a fraction or an exponent, or an
+#: integer past 2**53 (16 digits or more). A match inside a string only costs that slower parse.
+_JS_NUMBER = re.compile(rb"[0-9][.eE]|[0-9]{16}")
 
 
-def _finite_int(text: str) -> int:
+def _js_int(text: str) -> float | int:
+    """A JSON integer as JS reads it: a double, so past 2**53 it is rounded (and written in
+    exponent form from 1e21 on)."""
     value = int(text)
+    if abs(value) < _SAFE_INTEGER:
+        return value
     if len(text) > 300 and abs(value) > 1.7976931348623157e308:  # JS would read Infinity
         raise ValueError(f"{text[:20]}... is out of range")
-    return value
+    rounded = float(value)
+    return int(rounded) if abs(rounded) < _PLAIN_INTEGER_LIMIT else rounded
 
 
 # Built once (``json.loads`` with keyword arguments builds a decoder per call).
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-_CHECKED_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_finite_int)
+_CHECKED_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_js_float, parse_int=_js_int)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -75,7 +89,7 @@ def parse_json(raw: bytes) -> Any:
         raise TooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         text = raw.decode("utf-8")
-        if _FAR_NUMBER.search(raw) is None:  # no number can leave a double's range: C speed
+        if _JS_NUMBER.search(raw) is None:  # small integers only: Python reads them as JS does
             return _DECODER.decode(text)
         return _CHECKED_DECODER.decode(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
