@@ -103,19 +103,17 @@ def list_item(run: Run, env) -> dict[str, Any]:
 def retrieve(found: Retrieved, base_url: str, signer: UrlSigner) -> dict[str, Any]:
     run = found.run
     out = related_run(run)
-    if run.payload_type == packets.STORE and run.payload:
-        out["payloadPresignedUrl"] = _packet_url(base_url, run, run.payload, signer)
-    else:
-        payload = packets.present(run.payload, run.payload_type)
-        if not packets.is_missing(payload):
-            out["payload"] = payload
+
+    def put_packet(name: str, data: str | None, data_type: str) -> None:
+        """``<name>``, or ``<name>PresignedUrl`` for a packet kept in object storage."""
+        if data_type == packets.STORE and data:
+            out[f"{name}PresignedUrl"] = _packet_url(base_url, run, data, signer)
+        elif not packets.is_missing(value := packets.present(data, data_type)):
+            out[name] = value
+
+    put_packet("payload", run.payload, run.payload_type)
     if run.status == "COMPLETED_SUCCESSFULLY":
-        if run.output_type == packets.STORE and run.output:
-            out["outputPresignedUrl"] = _packet_url(base_url, run, run.output, signer)
-        else:
-            output = packets.present(run.output, run.output_type)
-            if not packets.is_missing(output):
-                out["output"] = output
+        put_packet("output", run.output, run.output_type)
     error = transitions.error_for_api(run.error)
     if error is not None:
         out["error"] = error

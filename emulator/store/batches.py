@@ -6,49 +6,37 @@ import sqlite3
 
 from ..core.records import Batch
 from .database import Duplicate, TxBase
-from .rows import (
-    BATCH_BOOL,
-    BATCH_COLUMNS,
-    BATCH_JSON,
-    SELECT_BATCH,
-    batch_from_row,
-    values,
-)
+from .rows import BATCHES
 
 
 class BatchesTx(TxBase):
     # -- batches ------------------------------------------------------------------------
     def insert_batch(self, batch: Batch) -> None:
-        sql = "INSERT INTO batches ({}) VALUES ({})".format(
-            ", ".join(BATCH_COLUMNS), ", ".join("?" for _ in BATCH_COLUMNS)
-        )
         try:
-            batch.seq = self._insert(sql, values(batch, BATCH_COLUMNS, BATCH_JSON, BATCH_BOOL))
+            batch.seq = self._insert(BATCHES.insert, BATCHES.insert_values(batch))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
 
     def update_batch(self, batch: Batch) -> None:
-        columns = [c for c in BATCH_COLUMNS if c != "id"]
-        sql = "UPDATE batches SET {} WHERE id = ?".format(", ".join(f"{c} = ?" for c in columns))
-        self._write(sql, [*values(batch, columns, BATCH_JSON, BATCH_BOOL), batch.id])
+        self._write(BATCHES.update, BATCHES.update_values(batch))
 
     def batch(self, env_id: str, batch_id: str) -> Batch | None:
-        row = self._one(SELECT_BATCH + " WHERE id = ? AND env_id = ?", (batch_id, env_id))
-        return None if row is None else batch_from_row(row)
+        row = self._one(BATCHES.select + " WHERE id = ? AND env_id = ?", (batch_id, env_id))
+        return None if row is None else BATCHES.from_row(row)
 
     def batch_by_idempotency_key(self, env_id: str, key: str) -> Batch | None:
-        row = self._one(SELECT_BATCH + " WHERE env_id = ? AND idempotency_key = ?", (env_id, key))
-        return None if row is None else batch_from_row(row)
+        row = self._one(BATCHES.select + " WHERE env_id = ? AND idempotency_key = ?", (env_id, key))
+        return None if row is None else BATCHES.from_row(row)
 
     def all_batches(self, newest: int | None = None) -> list[Batch]:
         """Every batch in creation order, or the ``newest`` few, newest first."""
         if newest is None:
-            return [batch_from_row(r) for r in self._all(SELECT_BATCH + " ORDER BY seq")]
-        return [batch_from_row(r) for r in self._all(SELECT_BATCH + " ORDER BY seq DESC LIMIT ?", (newest,))]
+            return [BATCHES.from_row(r) for r in self._all(BATCHES.select + " ORDER BY seq")]
+        return [BATCHES.from_row(r) for r in self._all(BATCHES.select + " ORDER BY seq DESC LIMIT ?", (newest,))]
 
     def batch_anywhere(self, batch_id: str) -> Batch | None:
-        row = self._one(SELECT_BATCH + " WHERE id = ?", (batch_id,))
-        return None if row is None else batch_from_row(row)
+        row = self._one(BATCHES.select + " WHERE id = ?", (batch_id,))
+        return None if row is None else BATCHES.from_row(row)
 
     def add_batch_items(self, batch_id: str, items: list[tuple[int, str]]) -> int:
         """Store items unless their index is already there (first one wins); returns how many

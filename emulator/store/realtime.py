@@ -6,7 +6,7 @@ from ..core.feeds import Feed
 from ..core.limits import MAX_TAGS
 from ..core.records import Run
 from .database import TxBase
-from .rows import SELECT_RUN, run_from_row
+from .rows import RUNS
 
 
 class RealtimeTx(TxBase):
@@ -32,13 +32,13 @@ class RealtimeTx(TxBase):
         if after is not None:
             where.append("version > ?")
             params.append(after)
-        sql = SELECT_RUN + " WHERE " + " AND ".join(where)
+        sql = RUNS.select + " WHERE " + " AND ".join(where)
         if newest is not None:
             rows = self._all(sql + " ORDER BY seq DESC LIMIT ?", [*params, newest])
             rows.reverse()
         else:
             rows = self._all(sql + " ORDER BY seq", params)
-        return [run_from_row(r) for r in rows]
+        return [RUNS.from_row(r) for r in rows]
 
     def change_version(self) -> int:
         """The last change number handed out (0 on a new database)."""

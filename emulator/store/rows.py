@@ -1,4 +1,4 @@
-"""Records <-> rows: one generic mapping from the dataclasses to columns."""
+"""Records <-> rows: one mapping from each record dataclass to its table."""
 
 from __future__ import annotations
 
@@ -9,82 +9,69 @@ from typing import Any, Iterable
 
 from ..core.records import Batch, Run
 
-RUN_FIELDS = [f.name for f in dataclasses.fields(Run)]
-RUN_JSON = {"options", "tags", "idempotency_key_options", "error", "events", "realtime_streams"}
-RUN_BOOL = {"is_test"}
-RUN_COLUMNS = [name for name in RUN_FIELDS if name != "seq"]
-INSERT_RUN = "INSERT INTO runs ({}) VALUES ({})".format(
-    ", ".join(RUN_COLUMNS), ", ".join("?" for _ in RUN_COLUMNS)
-)
-#: Every column but ``id`` and ``tags`` (written by ``UPDATE_RUN_TAGS`` only when they changed).
-RUN_UPDATED = [c for c in RUN_COLUMNS if c not in ("id", "tags")]
-UPDATE_RUN = "UPDATE runs SET {} WHERE id = ?".format(", ".join(f"{c} = ?" for c in RUN_UPDATED))
-UPDATE_RUN_TAGS = "UPDATE runs SET tags = ? WHERE id = ? AND tags IS NOT ?"
-SELECT_RUN = "SELECT seq, {} FROM runs".format(", ".join(RUN_COLUMNS))
-
-
-BATCH_FIELDS = [f.name for f in dataclasses.fields(Batch)]
-BATCH_JSON = {"idempotency_key_options", "task_identifiers", "errors"}
-BATCH_BOOL = {"sealed", "resume_parent"}
-BATCH_COLUMNS = [name for name in BATCH_FIELDS if name != "seq"]
-SELECT_BATCH = "SELECT seq, {} FROM batches".format(", ".join(BATCH_COLUMNS))
-
-
 #: JSON columns as compact JSON (one encoder, built once: ``json.dumps`` with separators
 #: builds a new one per call).
-compact_json = _dumps = json.JSONEncoder(separators=(",", ":")).encode
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def values(record: Any, columns: Iterable[str], json_fields: set[str], bool_fields: set[str]) -> list[Any]:
-    out = []
-    for name in columns:
-        value = getattr(record, name)
-        if name in json_fields:
-            value = None if value is None else _dumps(value)
-        elif name in bool_fields:
-            value = int(bool(value))
-        out.append(value)
-    return out
+class _Shape:
+    """A record's values for a fixed column list, planned once (runs are written in bulk)."""
 
-
-class Shape:
-    """``values`` for a fixed column list, planned once (runs are written in bulk)."""
-
-    def __init__(self, columns: list[str], json_fields: set[str], bool_fields: set[str]) -> None:
-        assert len(columns) > 1
+    def __init__(self, columns: list[str], json_fields: Iterable[str], bool_fields: Iterable[str]) -> None:
         self._get = operator.attrgetter(*columns)
+        self._single = len(columns) == 1
         self._json = [i for i, name in enumerate(columns) if name in json_fields]
         self._bool = [i for i, name in enumerate(columns) if name in bool_fields]
 
     def values(self, record: Any) -> list[Any]:
-        out = list(self._get(record))
+        out = [self._get(record)] if self._single else list(self._get(record))
         for i in self._json:
             if out[i] is not None:
-                out[i] = _dumps(out[i])
+                out[i] = compact_json(out[i])
         for i in self._bool:
             out[i] = int(bool(out[i]))
         return out
 
 
-def from_row(cls: type, row: tuple, columns: list[str], json_fields: set[str], bool_fields: set[str]) -> Any:
-    values = dict(zip(["seq", *columns], row))
-    for name in json_fields:
-        raw = values[name]
-        values[name] = None if raw is None else json.loads(raw)
-    for name in bool_fields:
-        values[name] = bool(values[name])
-    return cls(**values)
+class Table:
+    """A record class's table: its columns (every field but ``seq``, which the table numbers),
+    the statements that insert, update (by ``id``) and select it, and the conversions both ways.
+    ``json`` columns hold compact JSON, ``bool`` ones 0/1; ``kept`` columns are left out of
+    ``update`` (written on their own)."""
+
+    def __init__(self, name: str, record: type, *, json: Iterable[str] = (), bool: Iterable[str] = (),
+                 kept: Iterable[str] = ()) -> None:
+        self.record = record
+        self.columns = [f.name for f in dataclasses.fields(record) if f.name != "seq"]
+        updated = [c for c in self.columns if c != "id" and c not in set(kept)]
+        self.insert = "INSERT INTO {} ({}) VALUES ({})".format(name, ", ".join(self.columns), ", ".join("?" for _ in self.columns))
+        self.update = "UPDATE {} SET {} WHERE id = ?".format(name, ", ".join(f"{c} = ?" for c in updated))
+        self.select = "SELECT seq, {} FROM {}".format(", ".join(self.columns), name)
+        self._json, self._bool = set(json), set(bool)
+        self._inserted = _Shape(self.columns, self._json, self._bool)
+        self._updated = _Shape(updated, self._json, self._bool)
+
+    def insert_values(self, record: Any) -> list[Any]:
+        return self._inserted.values(record)
+
+    def update_values(self, record: Any) -> list[Any]:
+        """The ``update`` statement's parameters, ``id`` last."""
+        return [*self._updated.values(record), record.id]
+
+    def from_row(self, row: tuple) -> Any:
+        """A record from a row of ``select`` (``seq`` first)."""
+        values = dict(zip(["seq", *self.columns], row))
+        for name in self._json:
+            raw = values[name]
+            values[name] = None if raw is None else json.loads(raw)
+        for name in self._bool:
+            values[name] = bool(values[name])
+        return self.record(**values)
 
 
-RUN_INSERT_SHAPE = Shape(RUN_COLUMNS, RUN_JSON, RUN_BOOL)
-RUN_UPDATE_SHAPE = Shape(RUN_UPDATED, RUN_JSON, RUN_BOOL)
-
-
-def run_from_row(row: tuple) -> Run:
-    return from_row(Run, row, RUN_COLUMNS, RUN_JSON, RUN_BOOL)
-
-
-def batch_from_row(row: tuple) -> Batch:
-    return from_row(Batch, row, BATCH_COLUMNS, BATCH_JSON, BATCH_BOOL)
-
-
+RUNS = Table("runs", Run, json={"options", "tags", "idempotency_key_options", "error", "events", "realtime_streams"},
+             bool={"is_test"}, kept={"tags"})  # tags: RunsTx writes them with their run_tags rows
+#: Tags, only when they changed (then ``run_tags`` is rewritten).
+UPDATE_RUN_TAGS = "UPDATE runs SET tags = ? WHERE id = ? AND tags IS NOT ?"
+BATCHES = Table("batches", Batch, json={"idempotency_key_options", "task_identifiers", "errors"},
+                bool={"sealed", "resume_parent"})

@@ -7,10 +7,10 @@ from typing import Any
 from ..core.records import Run
 from ..core.run_query import Cursor, RunQuery
 from .database import TxBase
-from .rows import RUN_COLUMNS, SELECT_RUN, run_from_row
+from .rows import RUNS
 
 #: A run's columns read through a join with ``run_tags`` (whose names overlap).
-SELECT_TAGGED_RUN = "SELECT " + ", ".join(f"runs.{c}" for c in ["seq", *RUN_COLUMNS])
+SELECT_TAGGED_RUN = "SELECT " + ", ".join(f"runs.{c}" for c in ["seq", *RUNS.columns])
 
 
 def _in(column: str, values: list[Any], where: list[str], params: list[Any]) -> None:
@@ -71,7 +71,7 @@ class QueriesTx(TxBase):
                 where.append(f"({created} < ? OR ({created} = ? AND {run_id} < ?))")
                 params.extend([after.created_at, after.created_at, after.run_id])
             order = f"{created} DESC, {run_id} DESC"
-        source = f"{SELECT_TAGGED_RUN} FROM run_tags AS t CROSS JOIN runs ON runs.id = t.run_id" if walk_tag else SELECT_RUN
+        source = f"{SELECT_TAGGED_RUN} FROM run_tags AS t CROSS JOIN runs ON runs.id = t.run_id" if walk_tag else RUNS.select
         sql = f"{source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
         params.append(query.size + 1)
-        return [run_from_row(row) for row in self._all(sql, params)]
+        return [RUNS.from_row(row) for row in self._all(sql, params)]

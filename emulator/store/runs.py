@@ -7,16 +7,7 @@ from typing import Iterable
 
 from ..core.records import Run
 from .database import Duplicate, TxBase
-from .rows import (
-    INSERT_RUN,
-    RUN_INSERT_SHAPE,
-    RUN_UPDATE_SHAPE,
-    SELECT_RUN,
-    UPDATE_RUN,
-    UPDATE_RUN_TAGS,
-    compact_json,
-    run_from_row,
-)
+from .rows import RUNS, UPDATE_RUN_TAGS, compact_json
 
 _INSERT_TAGS = "INSERT INTO run_tags (run_id, env_id, tag, created_at) VALUES (?, ?, ?, ?)"
 
@@ -32,7 +23,7 @@ class RunsTx(TxBase):
     def insert_run(self, run: Run) -> None:
         self._stamp((run,), created=True)
         try:
-            run.seq = self._insert(INSERT_RUN, RUN_INSERT_SHAPE.values(run))
+            run.seq = self._insert(RUNS.insert, RUNS.insert_values(run))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._write_many(_INSERT_TAGS, _tag_rows((run,)))
@@ -43,7 +34,7 @@ class RunsTx(TxBase):
         """Many new runs in one round trip (their ``seq`` is not read back)."""
         self._stamp(runs, created=True)
         try:
-            self._write_many(INSERT_RUN, [RUN_INSERT_SHAPE.values(run) for run in runs])
+            self._write_many(RUNS.insert, [RUNS.insert_values(run) for run in runs])
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._write_many(_INSERT_TAGS, _tag_rows(runs))
@@ -53,7 +44,7 @@ class RunsTx(TxBase):
     def update_run(self, run: Run) -> None:
         self._stamp((run,))
         try:
-            self._write(UPDATE_RUN, [*RUN_UPDATE_SHAPE.values(run), run.id])
+            self._write(RUNS.update, RUNS.update_values(run))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         tags = compact_json(run.tags)
@@ -75,38 +66,38 @@ class RunsTx(TxBase):
                 run.created_version = self._version
 
     def run(self, env_id: str, run_id: str) -> Run | None:
-        row = self._one(SELECT_RUN + " WHERE id = ? AND env_id = ?", (run_id, env_id))
-        return None if row is None else run_from_row(row)
+        row = self._one(RUNS.select + " WHERE id = ? AND env_id = ?", (run_id, env_id))
+        return None if row is None else RUNS.from_row(row)
 
     def run_anywhere(self, run_id: str) -> Run | None:
-        row = self._one(SELECT_RUN + " WHERE id = ?", (run_id,))
-        return None if row is None else run_from_row(row)
+        row = self._one(RUNS.select + " WHERE id = ?", (run_id,))
+        return None if row is None else RUNS.from_row(row)
 
     def run_by_idempotency_key(self, env_id: str, task: str, key: str) -> Run | None:
         row = self._one(
-            SELECT_RUN + " WHERE env_id = ? AND task = ? AND idempotency_key = ?", (env_id, task, key)
+            RUNS.select + " WHERE env_id = ? AND task = ? AND idempotency_key = ?", (env_id, task, key)
         )
-        return None if row is None else run_from_row(row)
+        return None if row is None else RUNS.from_row(row)
 
     def children(self, parent_id: str) -> list[Run]:
-        rows = self._all(SELECT_RUN + " WHERE parent_id = ? ORDER BY seq", (parent_id,))
-        return [run_from_row(r) for r in rows]
+        rows = self._all(RUNS.select + " WHERE parent_id = ? ORDER BY seq", (parent_id,))
+        return [RUNS.from_row(r) for r in rows]
 
     def due_runs(self, now_ms: int, limit: int = 200) -> list[Run]:
         store = self._store
         if store.exclusive and store.due_floor is not None and now_ms < store.due_floor:
             return []
         rows = self._all(
-            SELECT_RUN + " WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, seq LIMIT ?", (now_ms, limit)
+            RUNS.select + " WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, seq LIMIT ?", (now_ms, limit)
         )
         if not rows and store.exclusive:
             upcoming = self.next_due_at()
             store.due_floor = float("inf") if upcoming is None else upcoming
-        return [run_from_row(r) for r in rows]
+        return [RUNS.from_row(r) for r in rows]
 
     def next_due(self, limit: int) -> list[Run]:
-        rows = self._all(SELECT_RUN + " WHERE due_at IS NOT NULL ORDER BY due_at, seq LIMIT ?", (limit,))
-        return [run_from_row(r) for r in rows]
+        rows = self._all(RUNS.select + " WHERE due_at IS NOT NULL ORDER BY due_at, seq LIMIT ?", (limit,))
+        return [RUNS.from_row(r) for r in rows]
 
     def next_due_at(self) -> int | None:
         row = self._one("SELECT MIN(due_at) FROM runs WHERE due_at IS NOT NULL")
@@ -150,13 +141,13 @@ class RunsTx(TxBase):
         if statuses is not None:
             where.append(f"status IN ({', '.join('?' for _ in statuses)})")
             params.extend(statuses)
-        sql = SELECT_RUN + (" WHERE " + " AND ".join(where) if where else "")
+        sql = RUNS.select + (" WHERE " + " AND ".join(where) if where else "")
         if newest is not None:
             sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
             params.append(newest)
         else:
             sql += " ORDER BY seq"
-        return [run_from_row(r) for r in self._all(sql, params)]
+        return [RUNS.from_row(r) for r in self._all(sql, params)]
 
     # -- debounce -----------------------------------------------------------------------
     def debounced_run_id(self, env_id: str, task: str, key: str) -> str | None:

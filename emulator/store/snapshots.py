@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from ..core.snapshots import Snapshot
 from .database import TxBase
-from .rows import from_row, values
+from .rows import Table
 
-_COLUMNS = [f.name for f in dataclasses.fields(Snapshot) if f.name != "seq"]
-_JSON = {"completed_waitpoints"}
-_INSERT = "INSERT INTO snapshots ({}) VALUES ({})".format(", ".join(_COLUMNS), ", ".join("?" for _ in _COLUMNS))
-_SELECT = "SELECT seq, {} FROM snapshots".format(", ".join(_COLUMNS))
-
-
-def _snapshot(row: tuple) -> Snapshot:
-    return from_row(Snapshot, row, _COLUMNS, _JSON, set())
+_SNAPSHOTS = Table("snapshots", Snapshot, json={"completed_waitpoints"})
+_SELECT = _SNAPSHOTS.select
+_snapshot = _SNAPSHOTS.from_row
 
 
 class SnapshotsTx(TxBase):
     def insert_snapshot(self, snapshot: Snapshot) -> None:
-        snapshot.seq = self._insert(_INSERT, values(snapshot, _COLUMNS, _JSON, set()))
+        snapshot.seq = self._insert(_SNAPSHOTS.insert, _SNAPSHOTS.insert_values(snapshot))
         # Who to tell once this unit commits (socket.io ``run:notify``).
         self._store.changed_runs.add(snapshot.run_id)
 

@@ -4,27 +4,22 @@ due on the clock (token timeouts, ``wait.for`` dates)."""
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 
 from ..core.records import FINAL_STATUSES
 from ..core.waitpoints import MANUAL, PREFIX, TokenQuery, Waitpoint
 from .database import Duplicate
 from .floors import FloorsTx
-from .rows import from_row, values
+from .rows import Table
 
-_COLUMNS = [f.name for f in dataclasses.fields(Waitpoint) if f.name != "seq"]
-_JSON = {"tags"}
-_BOOL = {"output_is_error", "user_provided_idempotency_key"}
-_INSERT = "INSERT INTO waitpoints ({}) VALUES ({})".format(", ".join(_COLUMNS), ", ".join("?" for _ in _COLUMNS))
-_UPDATE = "UPDATE waitpoints SET {} WHERE id = ?".format(", ".join(f"{c} = ?" for c in _COLUMNS if c != "id"))
-_SELECT = "SELECT seq, {} FROM waitpoints".format(", ".join(_COLUMNS))
+_WAITPOINTS = Table("waitpoints", Waitpoint, json={"tags"}, bool={"output_is_error", "user_provided_idempotency_key"})
+_SELECT = _WAITPOINTS.select
 _FINAL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATUSES))
 _FLOOR = "waitpoints"
 
 
 def _waitpoint(row: tuple) -> Waitpoint:
-    wp = from_row(Waitpoint, row, _COLUMNS, _JSON, _BOOL)
+    wp = _WAITPOINTS.from_row(row)
     if wp.tags is None:
         wp.tags = []
     return wp
@@ -34,16 +29,15 @@ class WaitpointsTx(FloorsTx):
     # -- waitpoints ---------------------------------------------------------------------
     def insert_waitpoint(self, wp: Waitpoint) -> None:
         try:
-            wp.seq = self._insert(_INSERT, values(wp, _COLUMNS, _JSON, _BOOL))
+            wp.seq = self._insert(_WAITPOINTS.insert, _WAITPOINTS.insert_values(wp))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._store.no_pending_waitpoints = False
         self._lower_floor(_FLOOR, wp.due_at)
 
     def update_waitpoint(self, wp: Waitpoint) -> None:
-        columns = [c for c in _COLUMNS if c != "id"]
         try:
-            self._write(_UPDATE, [*values(wp, columns, _JSON, _BOOL), wp.id])
+            self._write(_WAITPOINTS.update, _WAITPOINTS.update_values(wp))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._lower_floor(_FLOOR, wp.due_at)

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from ..core.workers import Worker
 from .database import TxBase
-from .rows import from_row, values
+from .rows import Table
 
-_COLUMNS = [f.name for f in dataclasses.fields(Worker) if f.name != "seq"]
-_JSON = {"tasks"}
-_INSERT = "INSERT INTO workers ({}) VALUES ({})".format(", ".join(_COLUMNS), ", ".join("?" for _ in _COLUMNS))
-_SELECT = "SELECT seq, {} FROM workers".format(", ".join(_COLUMNS))
-
-
-def _worker(row: tuple) -> Worker:
-    return from_row(Worker, row, _COLUMNS, _JSON, set())
+_WORKERS = Table("workers", Worker, json={"tasks"})
+_SELECT = _WORKERS.select
+_worker = _WORKERS.from_row
 
 
 class WorkersTx(TxBase):
     def insert_worker(self, worker: Worker) -> None:
-        worker.seq = self._insert(_INSERT, values(worker, _COLUMNS, _JSON, set()))
+        worker.seq = self._insert(_WORKERS.insert, _WORKERS.insert_values(worker))
 
     def worker(self, api_key: str, worker_id: str) -> Worker | None:
         row = self._one(_SELECT + " WHERE api_key = ? AND id = ?", (api_key, worker_id))
