@@ -10,7 +10,7 @@ from typing import AsyncIterator
 
 from . import ids, js_number, limits, packets, trigger_rules, wire_json
 from .errors import ApiError
-from .schemas import BatchItem, TriggerBody, ValidationError, validation_message
+from .schemas import BatchItem, ValidationError, validation_message
 from .records import (
     BATCH_COMPLETED,
     BATCH_PARTIAL_FAILED,
@@ -133,9 +133,8 @@ def item_draft(
         checked = item is not None
         if item is None:
             item = BatchItem.model_validate(data)
-        fields = {"options"} | ({"payload"} if "payload" in item.model_fields_set else set())
-        trigger = TriggerBody.model_construct(_fields_set=fields, payload=item.payload, options=item.options)
-        draft = trigger_rules.prepare(env, item.task, trigger, now, dev_default_ttl=dev_default_ttl, batch_item=True, checked=checked)
+        # an item reads as a trigger body (its payload, sent or not, and its options)
+        draft = trigger_rules.prepare(env, item.task, item, now, dev_default_ttl=dev_default_ttl, batch_item=True, checked=checked)
     except (ApiError, ValidationError) as exc:
         message = exc.message if isinstance(exc, ApiError) else validation_message(exc)
         data = _stored(body) if data is None else data

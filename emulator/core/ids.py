@@ -38,10 +38,16 @@ _FINGERPRINT = _base36(os.getpid() * 7919 + 104729, 4)
 
 
 def _body() -> str:
-    stamp = _base36(int(time.time() * 1000), 8)
-    count = _base36(next(_counter), 4)
-    noise = _base36(_noise.getrandbits(41), 8)  # 36**8 > 2**41
-    return "c" + stamp + count + _FINGERPRINT + noise
+    # _base36(n, 8) and _base36(n, 4), unrolled (a batch mints a thousand ids at once)
+    pairs = _PAIRS
+    stamp = int(time.time() * 1000)
+    count = next(_counter)
+    noise = _noise.getrandbits(41)  # 36**8 > 2**41
+    return "".join((
+        "c", pairs[stamp // 2176782336 % 1296], pairs[stamp // 1679616 % 1296], pairs[stamp // 1296 % 1296], pairs[stamp % 1296],
+        pairs[count // 1296 % 1296], pairs[count % 1296], _FINGERPRINT,
+        pairs[noise // 2176782336 % 1296], pairs[noise // 1679616 % 1296], pairs[noise // 1296 % 1296], pairs[noise % 1296],
+    ))
 
 
 def run_id() -> str:

@@ -20,7 +20,7 @@ from .durations import (
 )
 from .errors import ApiError
 from .records import DELAYED, PENDING, Environment, Run
-from .schemas import Debounce, TriggerBody, TriggerOptions
+from .schemas import BatchItem, Debounce, TriggerBody, TriggerOptions
 
 METADATA_LIMIT = 262_144
 _QUEUE_CHARS = re.compile(r"[^a-zA-Z0-9_\-/]")
@@ -156,7 +156,7 @@ def validate_debounce(debounce: Debounce, delay_option: Any, now: int) -> int:
 def prepare(
     env: Environment,
     task: str,
-    body: TriggerBody,
+    body: TriggerBody | BatchItem,
     now: int,
     *,
     dev_default_ttl: str,
@@ -165,7 +165,8 @@ def prepare(
     batch_item: bool = False,
     checked: bool = False,
 ) -> Draft:
-    """The run a trigger makes; ``checked``: ``check_storable`` already ran on ``body``."""
+    """The run a trigger makes (a batch item reads as a trigger body); ``checked``:
+    ``check_storable`` already ran on ``body``."""
     if not checked:
         check_storable(body, batch_item=batch_item)
     options = body.options or _NO_OPTIONS

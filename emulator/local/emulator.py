@@ -163,7 +163,7 @@ class LocalEmulator(Intercepting, DevWorkersMixin, ManagementMixin, StreamWritin
 
     # -- HTTP -----------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one httpx request from the in-process app (a respx side effect)."""
+        """Answer one httpx request from the in-process app (what the intercepted transport returns)."""
         try:
             content = request.content
         except httpx.RequestNotRead:

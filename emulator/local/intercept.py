@@ -1,17 +1,21 @@
-"""Routing HTTP clients to an in-process emulator: httpx through respx, ``requests`` through
-a patched adapter. Traffic to other hosts passes through untouched, and other respx routers
-(a test's own ``respx_mock``) keep answering for the hosts they mock."""
+"""Routing HTTP clients to an in-process emulator: httpx at its transport (``HTTPTransport``
+and ``AsyncHTTPTransport``), ``requests`` through a patched adapter. Traffic to other hosts
+passes through untouched, to whatever is below: the network, or a test's own ``respx_mock``
+(respx patches httpcore, under the transport), which keeps answering for the hosts it mocks.
+
+Why not a respx router: respx turns every request into an httpcore request, back into an
+httpx request (parsing its URL again) and the answer into an httpcore response, and inspects
+the side effect's signature per call; that was 0.3 ms a request, more than the emulator's own
+work for a retrieve (bench/bench_peer.py). A request for the emulator's hosts never needs to
+reach httpcore at all."""
 
 from __future__ import annotations
 
 import contextlib
 from typing import Any, Callable, Iterable, Iterator
 from unittest import mock
-from urllib.parse import urlsplit
 
 import httpx
-import respx
-from respx.mocks import HTTPCoreMocker
 
 Handler = Callable[[httpx.Request], httpx.Response]
 #: The host the SDK calls unless ``TRIGGER_API_URL`` says otherwise.
@@ -19,22 +23,20 @@ DEFAULT_HOST = "https://api.trigger.dev"
 
 
 def _host_of(url: str) -> str:
-    parts = urlsplit(url if "://" in url else f"https://{url}")
-    return parts.netloc.lower()
+    """``host[:port]`` as httpx spells a URL's netloc (a default port left out)."""
+    return httpx.URL(url if "://" in url else f"https://{url}").netloc.decode("ascii").lower()
 
 
 class Interceptor:
-    """Routes calls for ``hosts`` to ``handler`` while started. The respx router and the
-    ``requests`` patch are installed once and stay until ``close``: stopping only makes them
-    pass every call through (to a later respx router, else the network), so a test's start
-    and stop cost a flag, not a round of ``mock.patch``."""
+    """Routes calls for ``hosts`` to ``handler`` while started. The transport and ``requests``
+    patches are installed once and stay until ``close``: stopping only makes them pass every
+    call through, so a test's start and stop cost a flag, not a round of ``mock.patch``."""
 
     def __init__(self, handler: Handler, hosts: Iterable[str]) -> None:
         self._handler = handler
         self.hosts = {_host_of(h) for h in hosts}
         self.active = False
-        self._router: respx.MockRouter | None = None
-        self._requests_patch = None
+        self._patches: list[Any] = []
 
     def __enter__(self) -> "Interceptor":
         self.start()
@@ -47,44 +49,53 @@ class Interceptor:
         """Intercept (``hosts`` replaces the hosts given before)."""
         if hosts is not None:
             self.hosts = {_host_of(h) for h in hosts}
-        if self._router is None:
-            router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
-            router.route().mock(side_effect=self._route)
-            router.start()
-            self._router = router
+        if not self._patches:
+            self._patch_httpx()
             self._patch_requests()
         self.active = True
 
     def stop(self) -> None:
-        """Pass every call through again (what respx recorded is dropped)."""
+        """Pass every call through again."""
         self.active = False
-        if self._router is not None:
-            self._router.reset()
 
     def close(self) -> None:
-        """Remove the router and the ``requests`` patch."""
+        """Remove the patches (the last installed first)."""
         self.active = False
-        if self._router is not None:
-            self._router.stop(quiet=True)
-            self._router = None
-        if self._requests_patch is not None:
-            self._requests_patch.stop()
-            self._requests_patch = None
+        while self._patches:
+            self._patches.pop().stop()
 
     def matches(self, url: httpx.URL | str) -> bool:
-        return self.active and _host_of(str(url)) in self.hosts
+        if not self.active:
+            return False
+        if isinstance(url, httpx.URL):
+            return url.netloc.decode("ascii").lower() in self.hosts
+        return _host_of(url) in self.hosts
 
-    def _route(self, request: httpx.Request):
-        if not self.matches(request.url):
-            return self._defer(request)
-        return self._handler(request)
+    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
+        patch = mock.patch.object(owner, name, replacement)
+        patch.start()
+        self._patches.append(patch)
 
-    def _defer(self, request: httpx.Request):
-        # Not ours: let a later router (the test's own respx mock) answer if there is one,
-        # else pass the request through to the network untouched.
-        routers = HTTPCoreMocker.routers
-        later = routers[routers.index(self._router) + 1 :] if self._router in routers else []
-        return None if later else request
+    # -- httpx ----------------------------------------------------------------------------
+    def _patch_httpx(self) -> None:
+        interceptor = self
+        handle_sync = httpx.HTTPTransport.handle_request
+        handle_async = httpx.AsyncHTTPTransport.handle_async_request
+
+        def handle_request(transport, request):
+            if not interceptor.matches(request.url):
+                return handle_sync(transport, request)
+            request.read()
+            return interceptor._handler(request)
+
+        async def handle_async_request(transport, request):
+            if not interceptor.matches(request.url):
+                return await handle_async(transport, request)
+            await request.aread()
+            return interceptor._handler(request)
+
+        self._patch(httpx.HTTPTransport, "handle_request", handle_request)
+        self._patch(httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request)
 
     # -- requests -------------------------------------------------------------------------
     def _patch_requests(self) -> None:
@@ -100,8 +111,7 @@ class Interceptor:
                 return original(adapter, request, *args, **kwargs)
             return interceptor._requests_response(adapter, request)
 
-        self._requests_patch = mock.patch.object(requests.adapters.HTTPAdapter, "send", send)
-        self._requests_patch.start()
+        self._patch(requests.adapters.HTTPAdapter, "send", send)
 
     def _requests_response(self, adapter, prepared):
         import requests

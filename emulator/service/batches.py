@@ -32,9 +32,6 @@ from .engine import Engine
 from .runs import RunService
 from .unit import unit
 
-_FLUSH_EVERY = 200
-
-
 @dataclass
 class Created:
     batch: Batch
@@ -150,19 +147,8 @@ class BatchService:
                 raise ApiError(422, f"Batch {batch_id} is not in PENDING status (current: {batch.status})")
             return StreamResult(batch, 0, 0, True, batch.run_count)
 
-        accepted = deduplicated = 0
         pending: list[tuple[int, str]] = []
         checked: dict[int, tuple[str, BatchItem]] = {}  # this request's items, already validated
-
-        async def flush() -> None:
-            nonlocal accepted, deduplicated
-            if not pending:
-                return
-            added = await self.engine.db.run(lambda tx: tx.add_batch_items(batch.id, pending))
-            accepted += added
-            deduplicated += len(pending) - added
-            pending.clear()
-
         emitted = 0  # items read so far: an oversized line with no readable index gets this one
         try:
             async for line_no, line in batch_rules.ndjson_lines(chunks):
@@ -176,13 +162,13 @@ class BatchService:
                 pending.append((index, text))
                 if parsed is not None:
                     checked.setdefault(index, (text, parsed))
-                if len(pending) >= _FLUSH_EVERY:
-                    await flush()
-        finally:
-            await flush()  # items accepted before an error stay enqueued
+        except BaseException:
+            if pending:  # items accepted before an error stay enqueued
+                await self.engine.db.run(lambda tx: tx.add_batch_items(batch.id, pending))
+            raise
         if may_item is not None and not emitted:
             raise ApiError(403, "Unauthorized")
-        return await self._seal_if_complete(env, batch.id, accepted, deduplicated, checked)
+        return await self._store_items(env, batch.id, pending, checked)
 
     def _ingest(
         self, batch: Batch, line_no: int, line: bytes | batch_rules.Oversized, emitted: int,
@@ -231,24 +217,34 @@ class BatchService:
             raise ApiError(422, f"Item index {index} exceeds batch runCount {batch.run_count}")
 
     @unit
-    def _seal_if_complete(
-        self, tx: Tx, now: int, env: Environment, batch_id: str, accepted: int, dedup: int,
+    def _store_items(
+        self, tx: Tx, now: int, env: Environment, batch_id: str, pending: list[tuple[int, str]],
         checked: dict[int, tuple[str, BatchItem]],
     ) -> StreamResult:
+        """Store one request's items (an index already stored, or sent twice, keeps its first
+        item) and seal the batch when they complete it: in one unit, so items sealed now are
+        written once, with their runs."""
         batch = tx.batch(env.id, batch_id)
         assert batch is not None
-        enqueued = tx.batch_item_count(batch.id)
-        if batch.sealed:
-            return StreamResult(batch, accepted, dedup, True, enqueued)
-        if enqueued < batch.run_count:
-            return StreamResult(batch, accepted, dedup, False, enqueued)
-        items = tx.batch_items(batch.id)
-        self._seal(tx, env, batch, items, now, checked)
+        stored_count = tx.batch_item_count(batch.id)
+        stored = tx.batch_items(batch.id) if stored_count else []
+        taken = {index for index, _ in stored}
+        fresh: dict[int, str] = {}
+        for index, text in pending:
+            if index not in taken and index not in fresh:
+                fresh[index] = text
+        accepted, dedup = len(fresh), len(pending) - len(fresh)
+        enqueued = stored_count + accepted
+        if batch.sealed or enqueued < batch.run_count:
+            tx.add_batch_items(batch.id, list(fresh.items()))
+            return StreamResult(batch, accepted, dedup, batch.sealed, enqueued)
+        items = sorted([*stored, *fresh.items()])
+        self._seal(tx, env, batch, items, now, checked, fresh=fresh)
         return StreamResult(batch, accepted, dedup, True, enqueued)
 
     def _seal(
         self, tx: Tx, env: Environment, batch: Batch, items: list[tuple[int, str]], now: int,
-        checked: dict[int, tuple[str, BatchItem]] | None = None,
+        checked: dict[int, tuple[str, BatchItem]] | None = None, *, fresh: dict[int, str] | None = None,
     ) -> list[tuple[Run, bool]]:
         """Seal and turn every item into a run, in index order, inside the caller's transaction.
 
@@ -258,6 +254,7 @@ class BatchService:
         separate triggers would. An item that cannot trigger still gets a run, pre-failed
         (§6.3): it counts as a created run, not as a batch error. ``checked``: items this
         request validated, by index with their stored text (an index stored earlier differs).
+        ``fresh``: items not stored yet, by index; they are stored here with their runs.
         """
         batch.sealed = True
         batch.status = BATCH_PROCESSING
@@ -294,7 +291,10 @@ class BatchService:
                 unwritten.append(run)
             made.append((run, cached))
         tx.insert_runs(unwritten)
-        tx.set_batch_item_runs(batch.id, [(index, run.id) for (index, _), (run, _) in zip(items, made)])
+        fresh = fresh or {}
+        tx.add_sealed_batch_items(batch.id, [(index, body, run.id) for (index, body), (run, _) in zip(items, made)
+                                             if index in fresh])
+        tx.set_batch_item_runs(batch.id, [(index, run.id) for (index, _), (run, _) in zip(items, made) if index not in fresh])
         # Every item got a run (failed items a pre-failed one), so the batch waits on its runs.
         batch.status = BATCH_PENDING
         if batch.api != "v2":  # the one-request v2 route never records its processing
@@ -357,8 +357,7 @@ class BatchService:
             if item.options is not None:
                 line["options"] = trigger_rules.options_record(item.options)
             stored.append((index, wire_json.stringify(line)))
-        tx.add_batch_items(batch.id, stored)
-        runs = self._seal(tx, env, batch, stored, now)
+        runs = self._seal(tx, env, batch, stored, now, fresh=dict(stored))
         if scoped is not None:
             tx.save_request_key(env.id, scoped, batch.id, now)
         return Created(batch, False, runs)

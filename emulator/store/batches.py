@@ -48,6 +48,13 @@ class BatchesTx(TxBase):
         )
         return self.batch_item_count(batch_id) - before
 
+    def add_sealed_batch_items(self, batch_id: str, items: list[tuple[int, str, str]]) -> None:
+        """Store ``(index, body, run id)`` items of a batch sealing now (indexes not stored)."""
+        self._write_many(
+            "INSERT INTO batch_items (batch_id, idx, body, run_id) VALUES (?, ?, ?, ?)",
+            [(batch_id, index, body, run_id) for index, body, run_id in items],
+        )
+
     def batch_item_count(self, batch_id: str) -> int:
         row = self._one("SELECT COUNT(*) FROM batch_items WHERE batch_id = ?", (batch_id,))
         return int(row[0]) if row else 0

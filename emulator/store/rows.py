@@ -12,6 +12,8 @@ from ..core.records import Batch, Run
 #: JSON columns as compact JSON (one encoder, built once: ``json.dumps`` with separators
 #: builds a new one per call).
 compact_json = json.JSONEncoder(separators=(",", ":")).encode
+#: Most runs' options, tags and streams are empty: written without the encoder.
+_EMPTY_JSON = {dict: "{}", list: "[]"}
 
 
 class _Shape:
@@ -26,8 +28,10 @@ class _Shape:
     def values(self, record: Any) -> list[Any]:
         out = [self._get(record)] if self._single else list(self._get(record))
         for i in self._json:
-            if out[i] is not None:
-                out[i] = compact_json(out[i])
+            value = out[i]
+            if value is not None:
+                empty = None if value else _EMPTY_JSON.get(type(value))
+                out[i] = empty or compact_json(value)
         for i in self._bool:
             out[i] = int(bool(out[i]))
         return out
