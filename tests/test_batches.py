@@ -197,6 +197,27 @@ class TestStream:
         v1 = api.get(f"/api/v1/batches/{batch_id}").json()
         assert v1["status"] == "COMPLETED" and v1["successfulRunCount"] == 2 and "processing" not in v1 and "errors" not in v1
 
+    def test_runs_listed_in_item_order_whoever_answered_them(self, emu, api):
+        first = create(api, 2).json()["id"]
+        stream(api, first, lines({"index": 1, "task": "t", "options": {"idempotencyKey": "shared"}}))
+        stream(api, first, lines({"index": 0, "task": "t", "payload": 0}))  # completes it: the second request seals
+        first_runs = api.get(f"/api/v2/batches/{first}").json()["runs"]
+        assert [emu.run(r).payload for r in first_runs] == [0, None] and len(set(first_runs)) == 2
+        second = create(api, 3).json()["id"]
+        sealed = stream(api, second, lines(
+            {"index": 2, "task": "t", "options": {"idempotencyKey": "own"}},
+            {"index": 0, "task": "t", "options": {"idempotencyKey": "shared"}},  # answered by the first batch's run
+            {"index": 1, "task": "t", "options": {"idempotencyKey": "own"}},  # answered by this batch's index 2
+        )).json()
+        assert sealed["sealed"] and sealed["itemsAccepted"] == 3
+        runs = api.get(f"/api/v2/batches/{second}").json()["runs"]
+        assert runs[0] == first_runs[1]
+        assert runs[1] == runs[2] and runs[1] not in first_runs
+        assert api.get(f"/api/v2/batches/{first}").json()["runs"] == first_runs  # the first batch's view unchanged
+        again = stream(api, second, lines({"index": 0, "task": "t"})).json()  # a late item changes nothing
+        assert again["sealed"] and again["itemsAccepted"] == 0
+        assert api.get(f"/api/v2/batches/{second}").json()["runs"] == runs
+
     def test_a_1000_item_batch(self, emu, api):
         batch_id = create(api, 1000).json()["id"]
         r = stream(api, batch_id, lines(*({"index": i, "task": "bulk", "payload": {"i": i}} for i in range(1000))))

@@ -164,7 +164,7 @@ class BatchService:
                     checked.setdefault(index, (text, parsed))
         except BaseException:
             if pending:  # items accepted before an error stay enqueued
-                await self.engine.db.run(lambda tx: tx.add_batch_items(batch.id, pending))
+                await self._enqueue(env, batch.id, pending)
             raise
         if may_item is not None and not emitted:
             raise ApiError(403, "Unauthorized")
@@ -217,6 +217,13 @@ class BatchService:
             raise ApiError(422, f"Item index {index} exceeds batch runCount {batch.run_count}")
 
     @unit
+    def _enqueue(self, tx: Tx, now: int, env: Environment, batch_id: str, pending: list[tuple[int, str]]) -> None:
+        """Store items without sealing (a request that failed part-way keeps what it sent)."""
+        batch = tx.batch(env.id, batch_id)
+        if batch is not None and not batch.sealed:
+            tx.add_batch_items(batch.id, pending)
+
+    @unit
     def _store_items(
         self, tx: Tx, now: int, env: Environment, batch_id: str, pending: list[tuple[int, str]],
         checked: dict[int, tuple[str, BatchItem]],
@@ -226,6 +233,8 @@ class BatchService:
         written once, with their runs."""
         batch = tx.batch(env.id, batch_id)
         assert batch is not None
+        if batch.sealed:  # sealed by another request meanwhile: every index is taken
+            return StreamResult(batch, 0, len(pending), True, batch.run_count)
         stored_count = tx.batch_item_count(batch.id)
         stored = tx.batch_items(batch.id) if stored_count else []
         taken = {index for index, _ in stored}
@@ -235,9 +244,9 @@ class BatchService:
                 fresh[index] = text
         accepted, dedup = len(fresh), len(pending) - len(fresh)
         enqueued = stored_count + accepted
-        if batch.sealed or enqueued < batch.run_count:
+        if enqueued < batch.run_count:
             tx.add_batch_items(batch.id, list(fresh.items()))
-            return StreamResult(batch, accepted, dedup, batch.sealed, enqueued)
+            return StreamResult(batch, accepted, dedup, False, enqueued)
         items = sorted([*stored, *fresh.items()])
         self._seal(tx, env, batch, items, now, checked, fresh=fresh)
         return StreamResult(batch, accepted, dedup, True, enqueued)
@@ -293,7 +302,7 @@ class BatchService:
         tx.insert_runs(unwritten)
         fresh = fresh or {}
         tx.add_sealed_batch_items(batch.id, [(index, body, run.id) for (index, body), (run, _) in zip(items, made)
-                                             if index in fresh])
+                                             if index in fresh and (run.batch_id, run.batch_index) != (batch.id, index)])
         tx.set_batch_item_runs(batch.id, [(index, run.id) for (index, _), (run, _) in zip(items, made) if index not in fresh])
         # Every item got a run (failed items a pre-failed one), so the batch waits on its runs.
         batch.status = BATCH_PENDING

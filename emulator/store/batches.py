@@ -49,7 +49,9 @@ class BatchesTx(TxBase):
         return self.batch_item_count(batch_id) - before
 
     def add_sealed_batch_items(self, batch_id: str, items: list[tuple[int, str, str]]) -> None:
-        """Store ``(index, body, run id)`` items of a batch sealing now (indexes not stored)."""
+        """Store ``(index, body, run id)`` items of a batch sealing now (indexes not stored):
+        only those answered by another run (an idempotency key's or a debounce's). An item
+        whose run is the batch's own is that run (``batch_id``, ``batch_index``): no row."""
         self._write_many(
             "INSERT INTO batch_items (batch_id, idx, body, run_id) VALUES (?, ?, ?, ?)",
             [(batch_id, index, body, run_id) for index, body, run_id in items],
@@ -69,16 +71,19 @@ class BatchesTx(TxBase):
             [(run_id, batch_id, index) for index, run_id in runs],
         )
 
+    def batch_runs(self, batch_id: str) -> list[tuple[str, str]]:
+        """``(run id, status)`` of a sealed batch's items in index order: the batch's own runs,
+        and the runs that answered the other items (recorded in ``batch_items``)."""
+        by_index = {index: (run_id, status) for index, run_id, status in self._all(
+            "SELECT batch_index, id, status FROM runs WHERE batch_id = ?", (batch_id,))}
+        by_index.update((index, (run_id, status)) for index, run_id, status in self._all(
+            "SELECT i.idx, i.run_id, r.status FROM batch_items i JOIN runs r ON r.id = i.run_id WHERE i.batch_id = ?",
+            (batch_id,)))
+        return [by_index[index] for index in sorted(by_index)]
+
     def batch_run_ids(self, batch_id: str) -> list[str]:
-        rows = self._all(
-            "SELECT run_id FROM batch_items WHERE batch_id = ? AND run_id IS NOT NULL ORDER BY idx", (batch_id,)
-        )
-        return [r[0] for r in rows]
+        return [run_id for run_id, _ in self.batch_runs(batch_id)]
 
     def batch_run_statuses(self, batch_id: str) -> list[str]:
-        rows = self._all(
-            "SELECT r.status FROM batch_items i JOIN runs r ON r.id = i.run_id WHERE i.batch_id = ? ORDER BY i.idx",
-            (batch_id,),
-        )
-        return [r[0] for r in rows]
+        return [status for _, status in self.batch_runs(batch_id)]
 
