@@ -17,6 +17,16 @@ class TestFaults:
         assert api.post(URL, json={}).status_code == 200
         assert len(emu.runs()) == 1
 
+    def test_latency_then_the_answer_with_the_run_stored(self, emu, api):
+        # The slow request waits on the event loop (in process: it goes on as a task); the
+        # requests after it answer at once, each from the state the one before left.
+        emu.faults.add(api="trigger", latency_ms=30, times=1)
+        slow = api.post(URL, json={"payload": 1})
+        fast = api.post(URL, json={"payload": 2})
+        assert (slow.status_code, fast.status_code) == (200, 200)
+        assert [run.payload for run in emu.runs()] == [1, 2]
+        assert api.get(f"/api/v3/runs/{slow.json()['id']}").json()["payload"] == 1
+
     def test_over_http_with_path_pattern_and_clear(self, emu, api):
         r = api.post("/__emulator/faults", json={"method": "POST", "path": "/api/v1/tasks/*/trigger", "status": 503, "times": 1})
         fault_id = r.json()["id"]

@@ -132,6 +132,16 @@ def test_control_route_and_python_method_write_json_lines(emu, api):
         emu.stream("run_cnope00000000000000000000", "ai", [1])
 
 
+def test_sse_read_in_process_answers_the_records_when_idle():
+    # In process the whole answer is collected: the stream ends after its idle timeout.
+    with LocalEmulator(Config(realtime_stream_timeout=0.05)) as emu, emu.client() as api:
+        run_id, token = trigger(api)
+        emu.stream(run_id, "ai", [{"delta": "a"}, "b"])
+        response = api.get(f"/realtime/v1/streams/{run_id}/ai", headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"})
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        assert [line[6:] for line in response.text.splitlines() if line.startswith("data: ")] == ['{"delta":"a"}', '"b"']
+
+
 # -- reading over a socket ------------------------------------------------------------------
 def test_sse_read_follows_the_stream_and_resumes_from_last_event_id(served):
     emu, api = served

@@ -52,6 +52,10 @@ class Database:
         self.no_pending_waitpoints = False
         #: The same per family of the management API (``store.floors``); absent: unknown.
         self.floors: dict[str, float] = {}
+        #: An in-memory database's last change number, kept here instead of in ``changes``
+        #: (None until first read). A unit rolled back leaves a gap, which no reader notices:
+        #: offsets only compare.
+        self.change_count: int | None = None
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._reader: sqlite3.Connection | None = None

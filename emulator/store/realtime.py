@@ -42,5 +42,7 @@ class RealtimeTx(TxBase):
 
     def change_version(self) -> int:
         """The last change number handed out (0 on a new database)."""
+        if self._store.change_count is not None:
+            return self._store.change_count
         row = self._one("SELECT version FROM changes WHERE id = 1")
         return 0 if row is None else int(row[0])

@@ -52,6 +52,7 @@ class Table:
         self.update = "UPDATE {} SET {} WHERE id = ?".format(name, ", ".join(f"{c} = ?" for c in updated))
         self.select = "SELECT seq, {} FROM {}".format(", ".join(self.columns), name)
         self._json, self._bool = set(json), set(bool)
+        self._selected = ["seq", *self.columns]
         self._inserted = _Shape(self.columns, self._json, self._bool)
         self._updated = _Shape(updated, self._json, self._bool)
 
@@ -64,10 +65,11 @@ class Table:
 
     def from_row(self, row: tuple) -> Any:
         """A record from a row of ``select`` (``seq`` first)."""
-        values = dict(zip(["seq", *self.columns], row))
+        values = dict(zip(self._selected, row))
         for name in self._json:
             raw = values[name]
-            values[name] = None if raw is None else json.loads(raw)
+            if raw is not None:
+                values[name] = [] if raw == "[]" else {} if raw == "{}" else json.loads(raw)
         for name in self._bool:
             values[name] = bool(values[name])
         return self.record(**values)

@@ -58,8 +58,16 @@ class RunsTx(TxBase):
         """Give runs about to be written this unit's change number (``changed_runs`` notes
         them once written, for the realtime waiters woken after the commit)."""
         if self._version is None:
-            row = self._one("UPDATE changes SET version = version + 1 WHERE id = 1 RETURNING version")
-            self._version = row[0] if row is not None else 0
+            store = self._store
+            if store.exclusive:
+                if store.change_count is None:
+                    row = self._one("SELECT version FROM changes WHERE id = 1")
+                    store.change_count = 0 if row is None else int(row[0])
+                store.change_count += 1
+                self._version = store.change_count
+            else:
+                row = self._one("UPDATE changes SET version = version + 1 WHERE id = 1 RETURNING version")
+                self._version = row[0] if row is not None else 0
         for run in runs:
             run.version = self._version
             if created:
