@@ -218,6 +218,19 @@ class TestStream:
         assert again["sealed"] and again["itemsAccepted"] == 0
         assert api.get(f"/api/v2/batches/{second}").json()["runs"] == runs
 
+    def test_items_of_one_task_make_runs_of_their_own(self, emu, api):
+        batch_id = create(api, 4).json()["id"]
+        stream(api, batch_id, lines({"index": 0, "task": "t", "payload": {"n": 0}}, {"index": 1, "task": "t"},
+                                    {"index": 2, "task": "t", "payload": "two"}, {"index": 3, "task": "t", "payload": {"n": 3}}))
+        runs = api.get(f"/api/v2/batches/{batch_id}").json()["runs"]
+        assert [emu.run(r).payload for r in runs] == [{"n": 0}, None, "two", {"n": 3}]
+        assert api.post(f"/api/v2/runs/{runs[0]}/cancel").status_code == 200
+        assert api.post(f"/api/v1/runs/{runs[3]}/tags", json={"tags": ["only-three"]}).status_code == 200
+        statuses = [api.get(f"/api/v3/runs/{r}").json() for r in runs]
+        assert [s["status"] for s in statuses] == ["CANCELED", "QUEUED", "QUEUED", "QUEUED"]
+        assert [s["tags"] for s in statuses] == [[], [], [], ["only-three"]]
+        assert len(set(runs)) == 4
+
     def test_a_1000_item_batch(self, emu, api):
         batch_id = create(api, 1000).json()["id"]
         r = stream(api, batch_id, lines(*({"index": i, "task": "bulk", "payload": {"i": i}} for i in range(1000))))

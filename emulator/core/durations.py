@@ -5,6 +5,7 @@ Pure functions on plain values: no clock is read here, callers pass ``now``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import js_date, js_number
@@ -25,7 +26,15 @@ def parse_duration_ms(value: object) -> int | None:
     Only the first occurrence of each unit counts (``1m1m`` is one minute); ``h`` and ``hr``
     are the same unit.
     """
-    if not isinstance(value, str) or len(value) > 100 or not _GRAMMAR.fullmatch(value):
+    if not isinstance(value, str) or len(value) > 100:
+        return None
+    return _duration_ms(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _duration_ms(value: str) -> int | None:
+    """``parse_duration_ms`` of a short string (remembered: every run reads its TTL)."""
+    if not _GRAMMAR.fullmatch(value):
         return None
     seen: set[str] = set()
     total = 0

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import ids, packets, storable, transitions
 from .durations import (
+    IDEMPOTENCY_DEFAULT_TTL_MS,
     idempotency_ttl_ms,
     parse_duration_ms,
     resolve_delay,
@@ -186,7 +187,7 @@ def prepare(
     # empty key is stored as it is, with no expiry, and never looked up (§4.4).
     key = header_key if header_key is not None else options.idempotencyKey
     # An invalid or empty TTL header falls back to the body's TTL, then to 30 days.
-    key_ttl = idempotency_ttl_ms(header_ttl, options.idempotencyKeyTTL)
+    key_ttl = idempotency_ttl_ms(header_ttl, options.idempotencyKeyTTL) if key is not None else IDEMPOTENCY_DEFAULT_TTL_MS
 
     max_duration = None
     if options.maxDuration is not None:

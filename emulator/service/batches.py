@@ -268,12 +268,13 @@ class BatchService:
         batch.sealed = True
         batch.status = BATCH_PROCESSING
         parent = tx.run(env.id, batch.parent_run_id) if batch.parent_run_id else None
+        drafter = batch_rules.Drafter(env, batch, now, self.config.dev_default_ttl)
         made: list[tuple[Run, bool]] = []
         unwritten: list[Run] = []
         for index, body in items:
             known = checked.get(index) if checked else None
             item = known[1] if known is not None and known[0] == body else None
-            outcome = batch_rules.item_draft(env, batch, index, body, now, self.config.dev_default_ttl, item=item)
+            outcome = drafter.draft(index, body, item)
             if isinstance(outcome, Run):
                 run, cached = batch_rules.with_parent(outcome, parent), False
                 unwritten.append(run)

@@ -117,7 +117,11 @@ class Engine:
 
     def publish(self, tx: Tx) -> None:
         """Wake the realtime waiters on what a committed unit changed, handing them the runs as
-        written (the notifier hands a waiter on another thread's loop over thread-safely)."""
+        written (the notifier hands a waiter on another thread's loop over thread-safely).
+        With nobody waiting there is nothing to hand (a waiter registers before it reads, so
+        one that registers later reads what this unit committed)."""
+        if not len(self.notifier):
+            return
         items = [(key, run, run.id) for run in tx.changed_runs.values() for key in feeds.run_keys(run)]
         items += [(feeds.stream_key(run_id, stream), None, None) for run_id, stream in tx.changed_streams]
         self.notifier.publish(items)
