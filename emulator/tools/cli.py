@@ -62,7 +62,11 @@ def _serve(args: argparse.Namespace) -> int:
     from ..api.server import Server
 
     _settle_heap()
-    Server(uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")).run()
+    # No proxy sits in front of a local emulator: X-Forwarded-* headers are not trusted (a
+    # page could send them), and uvicorn's access log is only built when it would be shown.
+    quiet = args.log_level.lower() not in ("trace", "debug", "info")
+    Server(uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on",
+                          proxy_headers=False, access_log=not quiet)).run()
     return 0
 
 
