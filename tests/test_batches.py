@@ -231,6 +231,25 @@ class TestStream:
         assert [s["tags"] for s in statuses] == [[], [], [], ["only-three"]]
         assert len(set(runs)) == 4
 
+    def test_runs_keep_item_order_whatever_fields_they_leave_empty(self, emu, api):
+        # Items with and without a payload, tags or a TTL are written with different statements
+        # (their NULLs differ); the runs still come in item order.
+        items = []
+        for i in range(12):
+            item = {"index": i, "task": "mixed"}
+            if i % 2:
+                item["payload"] = {"i": i}
+            if i % 3 == 0:
+                item["options"] = {"tags": [f"t{i}"], "ttl": "1h"}
+            items.append(item)
+        batch_id = create(api, 12).json()["id"]
+        assert stream(api, batch_id, lines(*items)).json()["sealed"]
+        runs = emu.runs()
+        assert [run.payload for run in runs] == [{"i": i} if i % 2 else None for i in range(12)]
+        assert [run.tags for run in runs] == [[f"t{i}"] if i % 3 == 0 else [] for i in range(12)]
+        assert api.get(f"/api/v2/batches/{batch_id}").json()["runs"] == [run.id for run in runs]
+        assert [api.get(f"/api/v3/runs/{run.id}").json()["ttl"] for run in runs[:4]] == ["1h", "10m", "10m", "1h"]
+
     def test_a_1000_item_batch(self, emu, api):
         batch_id = create(api, 1000).json()["id"]
         r = stream(api, batch_id, lines(*({"index": i, "task": "bulk", "payload": {"i": i}} for i in range(1000))))

@@ -13,12 +13,12 @@ class BatchesTx(TxBase):
     # -- batches ------------------------------------------------------------------------
     def insert_batch(self, batch: Batch) -> None:
         try:
-            batch.seq = self._insert(BATCHES.insert, BATCHES.insert_values(batch))
+            batch.seq = self._insert(*BATCHES.insert(batch))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
 
     def update_batch(self, batch: Batch) -> None:
-        self._write(BATCHES.update, BATCHES.update_values(batch))
+        self._write(*BATCHES.update(batch))
 
     def batch(self, env_id: str, batch_id: str) -> Batch | None:
         row = self._one(BATCHES.select + " WHERE id = ? AND env_id = ?", (batch_id, env_id))

@@ -25,6 +25,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 from ..core.records import Run
 from .schema import SCHEMA, migrate
 
+#: Prepared statements a connection keeps (sqlite3's default, 128, is fewer than the store's
+#: statements with their patterns of NULLs: ``rows``).
+_CACHED_STATEMENTS = 1024
+
 if TYPE_CHECKING:
     from . import Tx
 
@@ -88,7 +92,8 @@ class Database:
         """Open and create the schema; StorageError naming the cause when the file cannot be
         opened or written (a read-only file, a full disk, a missing folder)."""
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30,
+                                   cached_statements=_CACHED_STATEMENTS)
         except sqlite3.Error as exc:
             raise StorageError(f"The emulator's database {self.path} cannot be opened: {exc}") from exc
         try:
@@ -103,7 +108,8 @@ class Database:
             if not self.exclusive:
                 # WAL lets readers run beside the writer: lookups (``query``) use their own
                 # connection on the caller's thread instead of queueing behind writes.
-                reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+                reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30,
+                                         cached_statements=_CACHED_STATEMENTS)
                 reader.execute("PRAGMA query_only = 1")
                 self._reader = reader
         except sqlite3.Error as exc:

@@ -23,7 +23,7 @@ class RunsTx(TxBase):
     def insert_run(self, run: Run) -> None:
         self._stamp((run,), created=True)
         try:
-            run.seq = self._insert(RUNS.insert, RUNS.insert_values(run))
+            run.seq = self._insert(*RUNS.insert(run))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._write_many(_INSERT_TAGS, _tag_rows((run,)))
@@ -34,7 +34,8 @@ class RunsTx(TxBase):
         """Many new runs in one round trip (their ``seq`` is not read back)."""
         self._stamp(runs, created=True)
         try:
-            self._write_many(RUNS.insert, [RUNS.insert_values(run) for run in runs])
+            for sql, rows in RUNS.insert_many(runs):
+                self._write_many(sql, rows)
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._write_many(_INSERT_TAGS, _tag_rows(runs))
@@ -44,7 +45,7 @@ class RunsTx(TxBase):
     def update_run(self, run: Run) -> None:
         self._stamp((run,))
         try:
-            self._write(RUNS.update, RUNS.update_values(run))
+            self._write(*RUNS.update(run))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         tags = compact_json(run.tags)

@@ -13,7 +13,7 @@ _snapshot = _SNAPSHOTS.from_row
 
 class SnapshotsTx(TxBase):
     def insert_snapshot(self, snapshot: Snapshot) -> None:
-        snapshot.seq = self._insert(_SNAPSHOTS.insert, _SNAPSHOTS.insert_values(snapshot))
+        snapshot.seq = self._insert(*_SNAPSHOTS.insert(snapshot))
         # Who to tell once this unit commits (socket.io ``run:notify``).
         self._store.changed_runs.add(snapshot.run_id)
 

@@ -29,7 +29,7 @@ class WaitpointsTx(FloorsTx):
     # -- waitpoints ---------------------------------------------------------------------
     def insert_waitpoint(self, wp: Waitpoint) -> None:
         try:
-            wp.seq = self._insert(_WAITPOINTS.insert, _WAITPOINTS.insert_values(wp))
+            wp.seq = self._insert(*_WAITPOINTS.insert(wp))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._store.no_pending_waitpoints = False
@@ -37,7 +37,7 @@ class WaitpointsTx(FloorsTx):
 
     def update_waitpoint(self, wp: Waitpoint) -> None:
         try:
-            self._write(_WAITPOINTS.update, _WAITPOINTS.update_values(wp))
+            self._write(*_WAITPOINTS.update(wp))
         except sqlite3.IntegrityError as exc:
             raise Duplicate(str(exc)) from exc
         self._lower_floor(_FLOOR, wp.due_at)

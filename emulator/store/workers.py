@@ -13,7 +13,7 @@ _worker = _WORKERS.from_row
 
 class WorkersTx(TxBase):
     def insert_worker(self, worker: Worker) -> None:
-        worker.seq = self._insert(_WORKERS.insert, _WORKERS.insert_values(worker))
+        worker.seq = self._insert(*_WORKERS.insert(worker))
 
     def worker(self, api_key: str, worker_id: str) -> Worker | None:
         row = self._one(_SELECT + " WHERE api_key = ? AND id = ?", (api_key, worker_id))
