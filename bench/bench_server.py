@@ -97,7 +97,7 @@ end
 
 
 def wrk(url: str, key: str, tmp: str, *, script: str | None = None, path: str = "/api/v1/tasks/load/trigger",
-        connections: int = CONCURRENCY) -> tuple[float, float, float] | None:
+        connections: int = CONCURRENCY, seconds: int = 5) -> tuple[float, float, float] | None:
     """Throughput and p50/p99 (ms) from wrk (Debian's package), when it is installed: a load
     generator in C does not compete with the server for the GIL the way a Python client does."""
     import re
@@ -107,7 +107,7 @@ def wrk(url: str, key: str, tmp: str, *, script: str | None = None, path: str = 
         return None
     lua = Path(tmp) / "load.lua"
     lua.write_text(script or WRK_SCRIPT % key)
-    done = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", "5s", "--latency", "-s", str(lua),
+    done = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(lua),
                            url + path], capture_output=True, text=True, timeout=60)
     out = done.stdout
 
@@ -134,42 +134,49 @@ def rss_kib(pid: int, field: str) -> int:
     return 0
 
 
+def start(command: list[str], tmp: str, health: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([*command, "--port", str(port)], cwd=tmp, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_up(url + health)
+    return process, url
+
+
+ROUNDS = 3
+
+
 def main() -> None:
     memory_runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     key = "tr_dev_serverBenchKey00000000001"
+    uvicorn = [sys.executable, "-m", "uvicorn", "canned:app", "--log-level", "warning"]
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "canned.py").write_text(CANNED_APP)
-        port = free_port()
+        servers = {
+            # uvicorn as the emulator runs it (httptools + uvloop, installed with it)
+            "floor": start(uvicorn, tmp, "/"),
+            # the floor as it was when issue #18 was filed: uvicorn without its C extras
+            "h11": start([*uvicorn, "--http", "h11", "--loop", "asyncio"], tmp, "/"),
+            "emulator": start([sys.executable, "-m", "trigger_emulator", "serve", "--db", str(Path(tmp) / "b.sqlite3"),
+                               "--key", key, "--batch-rate-limit", "off"], tmp, "/healthz"),
+        }
         mixed = None
-        canned = subprocess.Popen([sys.executable, "-m", "uvicorn", "canned:app", "--port", str(port), "--log-level", "warning"], cwd=tmp)
         try:
-            wait_up(f"http://127.0.0.1:{port}/")
-            base_rps, base_lat = asyncio.run(load(f"http://127.0.0.1:{port}", key))
-            base_wrk = wrk(f"http://127.0.0.1:{port}", key, tmp)
-        finally:
-            canned.terminate()
-            canned.wait()
-        # The floor as it was when issue #18 was filed: uvicorn without its C extras (h11's
-        # pure-Python parser, the asyncio loop). The emulator's server runs on httptools + uvloop.
-        port = free_port()
-        canned = subprocess.Popen([sys.executable, "-m", "uvicorn", "canned:app", "--port", str(port), "--log-level", "warning",
-                                   "--http", "h11", "--loop", "asyncio"], cwd=tmp)
-        try:
-            wait_up(f"http://127.0.0.1:{port}/")
-            h11_wrk = wrk(f"http://127.0.0.1:{port}", key, tmp)
-        finally:
-            canned.terminate()
-            canned.wait()
-
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "trigger_emulator", "serve", "--port", str(port), "--db", str(Path(tmp) / "b.sqlite3"),
-                                   "--key", key, "--batch-rate-limit", "off"], stdout=subprocess.DEVNULL)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_up(url + "/healthz")
-            idle_rss = rss_kib(server.pid, "VmRSS")
-            rps, lat = asyncio.run(load(url, key))
-            emu_wrk = wrk(url, key, tmp)
+            url = servers["emulator"][1]
+            emulator_pid = servers["emulator"][0].pid
+            idle_rss = rss_kib(emulator_pid, "VmRSS")
+            loads: dict[str, list[tuple[float, float, float]]] = {name: [] for name in servers}
+            for _ in range(ROUNDS):  # alternating rounds: the three sample the same minutes
+                for name, (_, server_url) in servers.items():
+                    measured = wrk(server_url, key, tmp, seconds=4)
+                    if measured is not None:
+                        loads[name].append(measured)
+            if not loads["emulator"]:  # no wrk here: a Python client (it, not the server, is the limit)
+                base_rps, base_lat = asyncio.run(load(servers["floor"][1], key))
+                rps, lat = asyncio.run(load(url, key))
+            for name in ("floor", "h11"):
+                process, _ = servers.pop(name)
+                process.terminate()
+                process.wait()
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as client:
                 ids = [client.post("/api/v1/tasks/load/trigger", json={"payload": {}}).json()["id"] for _ in range(200)]
             mixed = wrk(url, key, tmp, script=MIXED_SCRIPT % (", ".join(f'"{i}"' for i in ids), key), path="/", connections=20)
@@ -180,23 +187,30 @@ def main() -> None:
                     client.post(f"/api/v3/batches/{batch}/items", content=lines.encode(), headers={"content-type": "application/x-ndjson"})
                 listed = client.get("/api/v1/runs", params={"page[size]": 100}).json()["data"]
                 assert len(listed) == 100
-            peak_rss = rss_kib(server.pid, "VmHWM")
+            peak_rss = rss_kib(emulator_pid, "VmHWM")
         finally:
-            server.terminate()
-            server.wait()
+            for process, _ in servers.values():
+                process.terminate()
+                process.wait()
 
-    print(f"server over loopback, Python httpx: {CONCURRENCY} concurrent clients, {REQUESTS} triggers each")
-    print(f"  bare uvicorn canned JSON (floor)   {base_rps:8.0f} req/s   p50 {pct(base_lat, 50):6.2f} ms   p99 {pct(base_lat, 99):6.2f} ms")
-    print(f"  trigger-emulator serve (SQLite)    {rps:8.0f} req/s   p50 {pct(lat, 50):6.2f} ms   p99 {pct(lat, 99):6.2f} ms"
-          f"   {rps / base_rps:5.2f}x of the floor's throughput")
-    if base_wrk and emu_wrk:
-        print(f"server over loopback, wrk: {CONCURRENCY} connections for 5 s")
-        print(f"  bare uvicorn canned JSON (floor)   {base_wrk[0]:8.0f} req/s   p50 {base_wrk[1]:6.2f} ms   p99 {base_wrk[2]:6.2f} ms")
-        print(f"  trigger-emulator serve (SQLite)    {emu_wrk[0]:8.0f} req/s   p50 {emu_wrk[1]:6.2f} ms   p99 {emu_wrk[2]:6.2f} ms"
-              f"   {emu_wrk[0] / base_wrk[0]:5.2f}x of the floor's throughput")
-        if h11_wrk:
-            print(f"  bare uvicorn, h11 + asyncio        {h11_wrk[0]:8.0f} req/s   p50 {h11_wrk[1]:6.2f} ms   p99 {h11_wrk[2]:6.2f} ms"
-                  f"   (the emulator: {emu_wrk[0] / h11_wrk[0]:5.2f}x of this floor)")
+    if loads["emulator"]:
+        def median(name: str, i: int) -> float:
+            return statistics.median(m[i] for m in loads[name])
+
+        def ratios(floor: str) -> str:
+            each = sorted(e[0] / f[0] for e, f in zip(loads["emulator"], loads[floor]))
+            return f"{median('emulator', 0) / median(floor, 0):5.2f}x (rounds {each[0]:.2f}x-{each[-1]:.2f}x)"
+
+        print(f"server over loopback, wrk: {CONCURRENCY} connections, {ROUNDS} alternating rounds of 4 s (medians)")
+        for name, label in (("floor", "bare uvicorn canned JSON (floor)"), ("h11", "bare uvicorn, h11 + asyncio"),
+                            ("emulator", "trigger-emulator serve (SQLite)")):
+            print(f"  {label:<34} {median(name, 0):8.0f} req/s   p50 {median(name, 1):6.2f} ms   p99 {median(name, 2):6.2f} ms")
+        print(f"  the emulator: {ratios('floor')} of the floor's throughput, {ratios('h11')} of the h11 floor's")
+    else:
+        print(f"server over loopback, Python httpx: {CONCURRENCY} concurrent clients, {REQUESTS} triggers each (no wrk)")
+        print(f"  bare uvicorn canned JSON (floor)   {base_rps:8.0f} req/s   p50 {pct(base_lat, 50):6.2f} ms   p99 {pct(base_lat, 99):6.2f} ms")
+        print(f"  trigger-emulator serve (SQLite)    {rps:8.0f} req/s   p50 {pct(lat, 50):6.2f} ms   p99 {pct(lat, 99):6.2f} ms"
+              f"   {rps / base_rps:5.2f}x of the floor's throughput")
     if mixed:
         print(f"  mixed load, 20 connections (50% trigger, 30% retrieve, 20% list): {mixed[0]:8.0f} req/s   "
               f"p50 {mixed[1]:6.2f} ms   p99 {mixed[2]:6.2f} ms   (target >= 1,000 req/s, p99 < 30 ms)")
