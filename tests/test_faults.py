@@ -27,6 +27,23 @@ class TestFaults:
         assert [run.payload for run in emu.runs()] == [1, 2]
         assert api.get(f"/api/v3/runs/{slow.json()['id']}").json()["payload"] == 1
 
+    def test_in_process_calls_under_uvloops_event_loop_policy(self, emu, api):
+        uvloop = pytest.importorskip("uvloop")
+        import asyncio
+        import threading
+
+        answers = []
+        emu.faults.add(api="trigger", latency_ms=5, times=1)  # one waits on the loop, one does not
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        try:  # a new thread gets a new private loop: uvloop's
+            worker = threading.Thread(target=lambda: answers.extend(api.post(URL, json={"payload": n}) for n in (1, 2)))
+            worker.start()
+            worker.join(30)
+        finally:
+            asyncio.set_event_loop_policy(None)
+        assert [r.status_code for r in answers] == [200, 200]
+        assert [run.payload for run in emu.runs()] == [1, 2]
+
     def test_over_http_with_path_pattern_and_clear(self, emu, api):
         r = api.post("/__emulator/faults", json={"method": "POST", "path": "/api/v1/tasks/*/trigger", "status": 503, "times": 1})
         fault_id = r.json()["id"]

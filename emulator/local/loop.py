@@ -65,10 +65,10 @@ def run_here(coro: Coroutine[Any, Any, T]) -> T:
     in the loop's queue takes the usual path too."""
     loop = _private_loop()
     task = loop.create_task(coro)
-    ready = loop._ready  # type: ignore[attr-defined]  # BaseEventLoop's queue of ready handles
-    step = ready[0] if len(ready) == 1 else None
-    if step is None or getattr(step._callback, "__self__", None) is not task:
-        return loop.run_until_complete(task)
+    ready = getattr(loop, "_ready", None)  # asyncio's own loops' queue of ready handles
+    step = ready[0] if ready is not None and len(ready) == 1 else None
+    if step is None or getattr(step, "_callback", None) is None or getattr(step._callback, "__self__", None) is not task:
+        return loop.run_until_complete(task)  # another loop (uvloop's), or not what we know
     ready.popleft()
     events._set_running_loop(loop)
     try:
