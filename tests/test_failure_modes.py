@@ -46,6 +46,22 @@ def test_advancing_one_process_moves_the_clock_of_both(two):
     assert iso_ms(shown["delayedUntil"]) - iso_ms(clocks[1]) > 25 * 60_000
 
 
+def test_what_another_connection_made_due_is_applied_here(tmp_path):
+    # Each emulator remembers that nothing is due (so its units skip the due queries) until
+    # another connection writes the file: then it looks again.
+    db = str(tmp_path / "shared.sqlite3")
+    with LocalEmulator(Config(database=db)) as one, LocalEmulator(Config(database=db)) as other:
+        one_api = one.client()
+        other_api = other.client(headers={"Authorization": f"Bearer {one.secret_key}"})
+        assert one_api.get("/api/v1/runs").status_code == 200  # nothing due: remembered
+        waitpoint = other_api.post("/api/v1/waitpoints/tokens", json={"timeout": "1m"}).json()["id"]
+        delayed = other_api.post(TRIGGER, json={"options": {"delay": "1m"}}).json()["id"]
+        one.advance(minutes=2)
+        assert one_api.get(f"/api/v3/runs/{delayed}").json()["status"] == "QUEUED"
+        assert one_api.get(f"/api/v1/waitpoints/tokens/{waitpoint}").json()["status"] == "TIMED_OUT"
+        assert other_api.get(f"/api/v3/runs/{delayed}").json()["status"] == "QUEUED"
+
+
 def test_after_a_reset_through_one_process_a_key_means_one_environment_in_both(two):
     one, other = two
     headers = {"Authorization": f"Bearer {one.key}"}

@@ -46,9 +46,13 @@ class StorageError(Exception):
 class Database:
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
-        #: Only this process sees an in-memory database: work runs inline, reads skip BEGIN,
-        #: and it can remember a lower bound on the next ``due_at`` (None: unknown).
+        #: Only this process sees an in-memory database: work runs inline and reads skip BEGIN.
         self.exclusive = path == ":memory:" or path.startswith("file::memory:")
+        # Hints: what this process remembers of the stored state so that the checks at the
+        # start of every unit cost no query. Another process may write a file database: the
+        # writer thread forgets them whenever another connection has committed since its last
+        # transaction (``PRAGMA data_version``), so they hold for every database.
+        #: A lower bound on the next ``due_at`` (None: unknown).
         self.due_floor: float | None = None
         #: Runs whose snapshot changed in units not yet reported (the engine drains it).
         self.changed_runs: set[str] = set()
@@ -56,6 +60,10 @@ class Database:
         self.no_pending_waitpoints = False
         #: The same per family of the management API (``store.floors``); absent: unknown.
         self.floors: dict[str, float] = {}
+        #: The emulator clock's stored offset (None: unknown).
+        self.clock_offset_ms: int | None = None
+        #: ``PRAGMA data_version`` at the writer's last transaction (a file database).
+        self._data_version: int | None = None
         #: An in-memory database's last change number, kept here instead of in ``changes``
         #: (None until first read). A unit rolled back leaves a gap, which no reader notices:
         #: offsets only compare.
@@ -132,12 +140,13 @@ class Database:
             reader.close()
 
     def forget_hints(self) -> None:
-        """Drop what this process remembers about the stored state (the due floors and the
-        no-pending-waitpoint mark): after a reset, and after a rolled-back unit, whose writes
-        they may describe."""
+        """Drop what this process remembers about the stored state (the due floors, the
+        no-pending-waitpoint mark, the clock offset): after a reset, after a rolled-back unit,
+        whose writes they may describe, and when another process wrote the file."""
         self.due_floor = None
         self.floors.clear()
         self.no_pending_waitpoints = False
+        self.clock_offset_ms = None
 
     @property
     def is_open(self) -> bool:
@@ -198,8 +207,13 @@ class Database:
         with self._lock:
             try:
                 conn.execute("BEGIN IMMEDIATE")
+                version = conn.execute("PRAGMA data_version").fetchone()[0]
             except sqlite3.OperationalError as exc:
+                _rollback(conn)
                 return [(False, StorageError(f"The emulator's database cannot be written: {exc}"))] * len(group)
+            if version != self._data_version:  # another connection committed: hints may be stale
+                self.forget_hints()
+                self._data_version = version
             outcomes: list[tuple[bool, Any]] = []
             for fn, *_ in group:
                 conn.execute("SAVEPOINT unit")
@@ -208,6 +222,7 @@ class Database:
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
                     if isinstance(exc, sqlite3.OperationalError) and _is_storage_failure(exc):
                         exc = StorageError(f"The emulator's database cannot be written: {exc}")
+                    self.forget_hints()  # they may describe what was just undone
                     try:
                         conn.execute("ROLLBACK TO unit")
                         conn.execute("RELEASE unit")

@@ -1,6 +1,6 @@
 """In-memory lower bounds on when something next falls due, per record family, so the check at
-the start of every unit of work costs nothing while nothing is due (an in-memory database only:
-another process may write a file database behind this one's back)."""
+the start of every unit of work costs nothing while nothing is due (forgotten whenever another
+process wrote the database: ``Database.forget_hints``)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ class FloorsTx(TxBase):
         """True when nothing of ``name`` can be due by ``until`` (no query needed)."""
         store = self._store
         floor = store.floors.get(name)
-        return store.exclusive and floor is not None and until < floor
+        return floor is not None and until < floor
 
     def _set_floor(self, name: str, upcoming: int | None) -> None:
         """After a query found nothing due: the earliest due time left (None: nothing at all)."""
-        if self._store.exclusive:
-            self._store.floors[name] = float("inf") if upcoming is None else upcoming
+        self._store.floors[name] = float("inf") if upcoming is None else upcoming
 
     def _lower_floor(self, name: str, at: int | None) -> None:
         floors = self._store.floors

@@ -94,12 +94,12 @@ class RunsTx(TxBase):
 
     def due_runs(self, now_ms: int, limit: int = 200) -> list[Run]:
         store = self._store
-        if store.exclusive and store.due_floor is not None and now_ms < store.due_floor:
+        if store.due_floor is not None and now_ms < store.due_floor:
             return []
         rows = self._all(
             RUNS.select + " WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, seq LIMIT ?", (now_ms, limit)
         )
-        if not rows and store.exclusive:
+        if not rows:
             upcoming = self.next_due_at()
             store.due_floor = float("inf") if upcoming is None else upcoming
         return [RUNS.from_row(r) for r in rows]

@@ -26,8 +26,13 @@ class SettingsTx(TxBase):
         return self.setting(_SECRET) or candidate
 
     def clock_offset_ms(self) -> int:
-        value = self.setting(_CLOCK)
-        return int(value) if value else 0
+        """The stored offset (remembered until another process may have changed it)."""
+        store = self._store
+        if store.clock_offset_ms is None:
+            value = self.setting(_CLOCK)
+            store.clock_offset_ms = int(value) if value else 0
+        return store.clock_offset_ms
 
     def put_clock_offset_ms(self, offset_ms: int) -> None:
         self.put_setting(_CLOCK, str(int(offset_ms)))
+        self._store.clock_offset_ms = int(offset_ms)

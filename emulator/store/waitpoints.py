@@ -43,14 +43,13 @@ class WaitpointsTx(FloorsTx):
         self._lower_floor(_FLOOR, wp.due_at)
 
     def any_pending_waitpoints(self) -> bool:
-        """False only when no waitpoint is PENDING; an in-memory database remembers a False
-        until the next insert, so units with no waitpoint around pay nothing for them."""
+        """False only when no waitpoint is PENDING; the store remembers a False until the next
+        insert, so units with no waitpoint around pay nothing for them."""
         store = self._store
-        if store.exclusive and store.no_pending_waitpoints:
+        if store.no_pending_waitpoints:
             return False
         pending = self._one("SELECT 1 FROM waitpoints WHERE status = 'PENDING' LIMIT 1") is not None
-        if store.exclusive:
-            store.no_pending_waitpoints = not pending
+        store.no_pending_waitpoints = not pending
         return pending
 
     def waitpoint(self, env_id: str | None, waitpoint_id: str) -> Waitpoint | None:
