@@ -42,7 +42,8 @@ def main() -> None:
         singles()
         batch_times, single_times = [], []
         for _ in range(5):
-            batch_times.append(measure(two_phase, repeat=1, warmup=0))
+            # a batch takes ~1/10 of the singles' time: three of them per round, their median
+            batch_times.append(measure(two_phase, repeat=3, warmup=0))
             single_times.append(measure(singles, repeat=1, warmup=0))
         batch_s, single_s = statistics.median(batch_times), statistics.median(single_times)
     print(row(f"two-phase batch of {N} (create+items+retrieve)", batch_s, single_s, "of singles"))
