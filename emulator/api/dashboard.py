@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from .routing import Route
 from starlette.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 

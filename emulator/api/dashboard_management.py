@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from .routing import Route
 
 from ..core.clock import iso
 from ..core.errors import ApiError

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from .routing import Route
 
 from ..core.errors import ApiError
 from ..core.tasks import TaskDefinition, queue_name

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
+from .routing import Route
 
 from ..core import schemas, worker_schemas
 from ..core.clock import iso

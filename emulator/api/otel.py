@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from .routing import Route
 
 from ..core.wire_json import parse_json
 from ..service import Services

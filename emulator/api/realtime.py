@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from .routing import Route
 
 from ..core import electric, feeds, tokens
 from ..core.errors import ApiError, NotFound

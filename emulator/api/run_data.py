@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from .routing import Route
 
 from ..core import presigned, run_query, schemas
 from ..core.clock import real_time_s

@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
+from .routing import Route
 
 from ..core.errors import ApiError, NotFound
 from ..core.records import Run

@@ -6,7 +6,7 @@ import math
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from .routing import Route
 
 from ..core import js_number, schemas, tokens
 from ..core.zod import js_length
