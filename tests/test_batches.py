@@ -114,6 +114,16 @@ class TestStream:
         sealed = stream(api, batch_id, lines({"index": 0, "task": "t"}))
         assert sealed.json() == {"id": batch_id, "itemsAccepted": 0, "itemsDeduplicated": 0, "sealed": True, "runCount": 3}
 
+    def test_three_partial_requests_count_what_each_added(self, emu, api):
+        batch_id = create(api, 5).json()["id"]
+        item = lambda i, payload=None: {"index": i, "task": "t", "payload": i if payload is None else payload}  # noqa: E731
+        assert stream(api, batch_id, lines(item(0), item(1))).json()["itemsAccepted"] == 2
+        second = stream(api, batch_id, lines(item(1, 99), item(2), item(2, 98))).json()
+        assert (second["itemsAccepted"], second["itemsDeduplicated"], second["sealed"], second["enqueuedCount"]) == (1, 2, False, 3)
+        third = stream(api, batch_id, lines(item(4), item(3), item(4, 97))).json()
+        assert (third["itemsAccepted"], third["itemsDeduplicated"], third["sealed"]) == (2, 1, True)
+        assert [run.payload for run in emu.runs()] == [0, 1, 2, 3, 4]
+
     def test_chunked_body_without_content_length(self, emu, api):
         batch_id = create(api, 2).json()["id"]
 

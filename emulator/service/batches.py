@@ -236,12 +236,13 @@ class BatchService:
         if batch.sealed:  # sealed by another request meanwhile: every index is taken
             return StreamResult(batch, 0, len(pending), True, batch.run_count)
         stored_count = tx.batch_item_count(batch.id)
+        fresh = dict(reversed(pending))  # an index sent twice keeps its first item
+        if stored_count + len(fresh) < batch.run_count:  # cannot complete it: store, no read-back
+            accepted = tx.add_batch_items(batch.id, list(fresh.items()))
+            return StreamResult(batch, accepted, len(pending) - accepted, False, stored_count + accepted)
         stored = tx.batch_items(batch.id) if stored_count else []
-        taken = {index for index, _ in stored}
-        fresh: dict[int, str] = {}
-        for index, text in pending:
-            if index not in taken and index not in fresh:
-                fresh[index] = text
+        for index, _ in stored:
+            fresh.pop(index, None)
         accepted, dedup = len(fresh), len(pending) - len(fresh)
         enqueued = stored_count + accepted
         if enqueued < batch.run_count:
@@ -393,5 +394,6 @@ class BatchService:
 
     @staticmethod
     def _view(tx: Tx, batch: Batch) -> BatchView:
-        statuses = tx.batch_run_statuses(batch.id)
-        return BatchView(batch, batch_rules.status_of(batch, statuses), tx.batch_run_ids(batch.id), statuses)
+        runs = tx.batch_runs(batch.id)
+        statuses = [status for _, status in runs]
+        return BatchView(batch, batch_rules.status_of(batch, statuses), [run_id for run_id, _ in runs], statuses)
