@@ -69,7 +69,10 @@ class Interceptor:
             return False
         if isinstance(url, httpx.URL):
             return url.netloc.decode("ascii").lower() in self.hosts
-        return _host_of(url) in self.hosts
+        try:
+            return _host_of(url) in self.hosts
+        except httpx.InvalidURL:  # not a URL httpx can read: not one of ours (``requests`` judges it)
+            return False
 
     def _patch(self, owner: Any, name: str, replacement: Any) -> None:
         patch = mock.patch.object(owner, name, replacement)
