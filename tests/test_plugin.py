@@ -344,3 +344,43 @@ def test_isolated(trigger_emulator, n):
         assert trigger_emulator.run(run.id).status == "EXPIRED"
 ''')
     suite.runpytest_subprocess("-p", "no:cacheprovider", "-n", "4").assert_outcomes(passed=200)
+
+
+def test_interception_outlives_another_library_patching_the_same_methods():
+    """pytest-httpx patches httpx's transport and ``responses`` patches ``requests`` for one
+    test; an emulator that first intercepts inside such a test must still intercept after that
+    test's patch is undone, and leave httpx and requests as it found them when it closes."""
+    import httpx
+    import requests.adapters
+
+    from trigger_emulator import LocalEmulator
+
+    real_httpx, real_requests = httpx.HTTPTransport.handle_request, requests.adapters.HTTPAdapter.send
+
+    def other_httpx(transport, request):
+        return httpx.Response(200, json={"from": "other mock"})
+
+    def other_requests(adapter, request, *args, **kwargs):
+        response = requests.Response()
+        response.status_code, response._content = 200, b'{"from": "other mock"}'
+        return response
+
+    with LocalEmulator() as emu:
+        headers = {"Authorization": f"Bearer {emu.secret_key}"}
+        trigger = "https://api.trigger.dev/api/v1/tasks/t/trigger"
+        with pytest.MonkeyPatch.context() as other:  # the other library's test
+            other.setattr(httpx.HTTPTransport, "handle_request", other_httpx)
+            other.setattr(requests.adapters.HTTPAdapter, "send", other_requests)
+            emu.intercept()
+            assert httpx.post(trigger, headers=headers, json={}).json()["id"].startswith("run_")
+            assert requests.post(trigger, headers=headers, json={}).json()["id"].startswith("run_")
+            assert httpx.get("https://elsewhere.example/").json() == {"from": "other mock"}
+            assert requests.get("https://elsewhere.example/").json() == {"from": "other mock"}
+            emu.stop_intercepting()
+        emu.intercept()  # the next test: the other patches are gone, ours is back in place
+        assert httpx.post(trigger, headers=headers, json={}).json()["id"].startswith("run_")
+        assert requests.post(trigger, headers=headers, json={}).json()["id"].startswith("run_")
+        assert len(emu.runs()) == 4
+        emu.stop_intercepting()
+    assert httpx.HTTPTransport.handle_request is real_httpx
+    assert requests.adapters.HTTPAdapter.send is real_requests

@@ -180,7 +180,8 @@ class Drafter:
         run.id = ids.run_id()
         run.payload = packets.store_batch_payload(item.payload, first.payload_type, present=sent)
         run.batch_index = index
-        return trigger_rules.Draft(run, None, template.idempotency_ttl_ms, None, False)
+        return trigger_rules.Draft(run=run, idempotency_key=None, idempotency_ttl_ms=template.idempotency_ttl_ms,
+                                   debounce=None, metadata_too_large=False)
 
 
 def _copy_run(run: Run) -> Run:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any, Callable, Iterable, Iterator
-from unittest import mock
 
 import httpx
 
@@ -27,16 +26,39 @@ def _host_of(url: str) -> str:
     return httpx.URL(url if "://" in url else f"https://{url}").netloc.decode("ascii").lower()
 
 
+class _Patch:
+    """One attribute of a class replaced while an interceptor lives, robust to other libraries
+    that replace the same attribute around it (pytest-httpx's ``httpx_mock`` patches httpx's
+    transport, ``responses`` patches ``requests``): ``install`` puts ours back when something
+    replaced or removed it, and what ours passes through to is whatever it found there;
+    ``remove`` restores only while ours is still in place."""
+
+    def __init__(self, owner: Any, name: str, replacement: Callable[["_Patch"], Any]) -> None:
+        self.owner, self.name = owner, name
+        self.previous: Any = None
+        self.ours = replacement(self)  # calls ``self.previous`` for what it does not answer
+
+    def install(self) -> None:
+        current = getattr(self.owner, self.name)
+        if current is not self.ours:
+            self.previous = current
+            setattr(self.owner, self.name, self.ours)
+
+    def remove(self) -> None:
+        if getattr(self.owner, self.name) is self.ours:
+            setattr(self.owner, self.name, self.previous)
+
+
 class Interceptor:
     """Routes calls for ``hosts`` to ``handler`` while started. The transport and ``requests``
-    patches are installed once and stay until ``close``: stopping only makes them pass every
-    call through, so a test's start and stop cost a flag, not a round of ``mock.patch``."""
+    patches stay installed until ``close``: stopping only makes them pass every call through,
+    so a test's start and stop cost a flag and an identity check per patch."""
 
     def __init__(self, handler: Handler, hosts: Iterable[str]) -> None:
         self._handler = handler
         self.hosts = {_host_of(h) for h in hosts}
         self.active = False
-        self._patches: list[Any] = []
+        self._patches: list[_Patch] = []
 
     def __enter__(self) -> "Interceptor":
         self.start()
@@ -50,8 +72,9 @@ class Interceptor:
         if hosts is not None:
             self.hosts = {_host_of(h) for h in hosts}
         if not self._patches:
-            self._patch_httpx()
-            self._patch_requests()
+            self._patches = [*self._httpx_patches(), *self._requests_patches()]
+        for patch in self._patches:  # (back) in place, whatever another library did meanwhile
+            patch.install()
         self.active = True
 
     def stop(self) -> None:
@@ -62,7 +85,7 @@ class Interceptor:
         """Remove the patches (the last installed first)."""
         self.active = False
         while self._patches:
-            self._patches.pop().stop()
+            self._patches.pop().remove()
 
     def matches(self, url: httpx.URL | str) -> bool:
         if not self.active:
@@ -74,47 +97,45 @@ class Interceptor:
         except httpx.InvalidURL:  # not a URL httpx can read: not one of ours (``requests`` judges it)
             return False
 
-    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
-        patch = mock.patch.object(owner, name, replacement)
-        patch.start()
-        self._patches.append(patch)
-
     # -- httpx ----------------------------------------------------------------------------
-    def _patch_httpx(self) -> None:
+    def _httpx_patches(self) -> list[_Patch]:
         interceptor = self
-        handle_sync = httpx.HTTPTransport.handle_request
-        handle_async = httpx.AsyncHTTPTransport.handle_async_request
 
-        def handle_request(transport, request):
-            if not interceptor.matches(request.url):
-                return handle_sync(transport, request)
-            request.read()
-            return interceptor._handler(request)
+        def sync(patch: _Patch) -> Callable[..., Any]:
+            def handle_request(transport, request):
+                if not interceptor.matches(request.url):
+                    return patch.previous(transport, request)
+                request.read()
+                return interceptor._handler(request)
+            return handle_request
 
-        async def handle_async_request(transport, request):
-            if not interceptor.matches(request.url):
-                return await handle_async(transport, request)
-            await request.aread()
-            return interceptor._handler(request)
+        def asynchronous(patch: _Patch) -> Callable[..., Any]:
+            async def handle_async_request(transport, request):
+                if not interceptor.matches(request.url):
+                    return await patch.previous(transport, request)
+                await request.aread()
+                return interceptor._handler(request)
+            return handle_async_request
 
-        self._patch(httpx.HTTPTransport, "handle_request", handle_request)
-        self._patch(httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request)
+        return [_Patch(httpx.HTTPTransport, "handle_request", sync),
+                _Patch(httpx.AsyncHTTPTransport, "handle_async_request", asynchronous)]
 
     # -- requests -------------------------------------------------------------------------
-    def _patch_requests(self) -> None:
+    def _requests_patches(self) -> list[_Patch]:
         try:
             import requests.adapters
         except ImportError:  # the `requests` extra is not installed
-            return
-        original = requests.adapters.HTTPAdapter.send
+            return []
         interceptor = self
 
-        def send(adapter, request, *args, **kwargs):
-            if not interceptor.matches(request.url):
-                return original(adapter, request, *args, **kwargs)
-            return interceptor._requests_response(adapter, request)
+        def replacement(patch: _Patch) -> Callable[..., Any]:
+            def send(adapter, request, *args, **kwargs):
+                if not interceptor.matches(request.url):
+                    return patch.previous(adapter, request, *args, **kwargs)
+                return interceptor._requests_response(adapter, request)
+            return send
 
-        self._patch(requests.adapters.HTTPAdapter, "send", send)
+        return [_Patch(requests.adapters.HTTPAdapter, "send", replacement)]
 
     def _requests_response(self, adapter, prepared):
         import requests
